@@ -1,0 +1,54 @@
+"""The ``arc`` command. Each package registers its own subcommands.
+
+  arc data generate|inspect|sample|cache   (arc.data.cli)
+  arc train <stage>                          (arc.training.cli)
+  arc declutter                              (arc.training.cli)
+  arc evaluate / arc predict                 (arc.evaluation.cli)
+  arc report <table|figure>                  (arc.reports.cli)
+  arc config validate|preset                 (arc.config)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from arc.errors import ArcError
+
+# Modules exposing ``register(subparsers)``; each adds parsers whose ``func`` takes the args.
+_COMMAND_MODULES = (
+    "arc.data.cli",
+    "arc.training.cli",
+    "arc.evaluation.cli",
+    "arc.reports.cli",
+    "arc.config",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="arc", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # package part not written yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.func(args)
+    except ArcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
