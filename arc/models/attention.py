@@ -1,0 +1,56 @@
+"""A: the attention module, predicting per-pixel keep logits (1 = keep).
+
+Encoder widths w -> 2w -> 2w (64 -> 128 -> 128 at paper size) with two
+stride-2 convs, residual blocks at 1/4 resolution, and a decoder that
+upsamples bilinearly (smooth masks, no transposed-conv checkerboards) back to
+the exact input size, ending in ONE channel of raw logits (no sigmoid: the
+Gumbel-sigmoid or the hard threshold is applied by the caller).
+Works for any input size (the upsampling targets the recorded encoder sizes).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from arc.models.layers import ResidualBlock, check_int_at_least, init_normal_
+from arc.models.registry import register_model
+
+
+def _conv_bn_relu(c_in: int, c_out: int, kernel: int = 3, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(inplace=True),
+    )
+
+
+@register_model("attention_net")
+class AttentionNet(nn.Module):
+    def __init__(self, in_channels: int = 3, base_width: int = 64, num_res_blocks: int = 4):
+        super().__init__()
+        check_int_at_least("AttentionNet", 1, in_channels=in_channels, base_width=base_width)
+        check_int_at_least("AttentionNet", 0, num_res_blocks=num_res_blocks)
+        w = base_width
+        self.stem = nn.Sequential(
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(in_channels, w, 7, bias=False),
+            nn.BatchNorm2d(w),
+            nn.ReLU(inplace=True),
+        )
+        self.down1 = _conv_bn_relu(w, 2 * w, stride=2)
+        self.down2 = _conv_bn_relu(2 * w, 2 * w, stride=2)
+        self.res_blocks = nn.Sequential(*[ResidualBlock(2 * w, nn.BatchNorm2d) for _ in range(num_res_blocks)])
+        self.up1 = _conv_bn_relu(2 * w, 2 * w)
+        self.up2 = _conv_bn_relu(2 * w, w)
+        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(w, 1, 7))
+        init_normal_(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        full = self.stem(x)
+        half = self.down1(full)
+        quarter = self.res_blocks(self.down2(half))
+        up = self.up1(F.interpolate(quarter, size=half.shape[-2:], mode="bilinear", align_corners=False))
+        up = self.up2(F.interpolate(up, size=full.shape[-2:], mode="bilinear", align_corners=False))
+        return self.head(up)

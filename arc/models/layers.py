@@ -1,0 +1,58 @@
+"""Building blocks shared by several networks (init, residual block, size checks)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+
+def init_normal_(module: nn.Module, std: float = 0.02) -> nn.Module:
+    """CycleGAN/T2Net init: conv weights ~ N(0, std), norm scales ~ N(1, std), biases 0.
+
+    Uses the global torch RNG, so seed before building a network for reproducible weights.
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d)) and m.weight is not None:
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+    return module
+
+
+class ResidualBlock(nn.Module):
+    """Two reflect-padded 3x3 convs with a skip connection (CycleGAN ResnetBlock)."""
+
+    def __init__(self, channels: int, norm: type[nn.Module], activation: nn.Module | None = None):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=norm is nn.InstanceNorm2d),
+            norm(channels),
+            activation if activation is not None else nn.ReLU(inplace=True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=norm is nn.InstanceNorm2d),
+            norm(channels),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def check_divisible(x: torch.Tensor, factor: int, network: str) -> None:
+    """Encoder-decoders need H and W divisible by 2**num_downsamples to come back to size."""
+    h, w = x.shape[-2:]
+    if h % factor or w % factor:
+        raise ValueError(
+            f"{network}: input height x width {h}x{w} must both be divisible by {factor} "
+            f"(2**num_downsamples); resize/crop the input or lower num_downsamples"
+        )
+
+
+def check_int_at_least(network: str, minimum: int, **values: int) -> None:
+    """Reject widths/depths that are not integers >= minimum, naming the setting."""
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{network}: {key} must be an integer >= {minimum}, got {value!r}")
