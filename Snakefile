@@ -1,0 +1,21 @@
+# ARC reproduction DAG. Settings: params.yaml (validated before anything runs).
+# The same stages, commands and outputs are declared in dvc.yaml; tests/test_workflow_sync.py
+# keeps the two in step.
+#   snakemake --cores 8 reports/table2.csv      # one table
+#   snakemake --cores 8                          # every report of the preset
+#   snakemake --profile profiles/slurm           # on a SLURM cluster
+
+configfile: "params.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/reports.smk"
+
+
+rule all:
+    input:
+        ALL_REPORTS,
