@@ -1,0 +1,1 @@
+"""Depth metrics (Table 1), named protocols, prediction over cache splits, folder evaluation."""

@@ -1,0 +1,173 @@
+"""``arc evaluate`` (folders of depth maps) and ``arc predict`` (checkpoint over a cache split).
+
+The ``add_*_arguments`` / ``run_*`` pairs are reused by the workflow's thin
+scripts (workflow/scripts/evaluate.py), so the CLI and the pipeline share one
+argument list.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from arc.errors import ConfigError
+from arc.evaluation.evaluate import DEFAULT_SCALE_TOLERANCE, evaluate_folders
+from arc.evaluation.metrics import METRIC_KEYS, METRIC_LABELS
+from arc.evaluation.protocols import PROTOCOLS, get_protocol
+from arc.evaluation.results import write_per_sample_csv
+
+
+def load_params(path: str | Path | None) -> dict:
+    """params.yaml as a dict ({} when no path is given)."""
+    if path is None:
+        return {}
+    import yaml
+
+    path = Path(path)
+    try:
+        params = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"params file {path} not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(params, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    return params
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(eval_fraction(text))
+    except (ValueError, ZeroDivisionError):
+        raise argparse.ArgumentTypeError(f"expected a positive number (or a fraction like 1/256), got {text!r}")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def eval_fraction(text: str) -> float:
+    """'0.001' or '1/256' -> float (scales are often quoted as fractions)."""
+    if "/" in text:
+        num, _, den = text.partition("/")
+        return float(num) / float(den)
+    return float(text)
+
+
+def format_metrics_line(metrics: dict[str, float]) -> str:
+    return "  ".join(f"{METRIC_LABELS[k]} {metrics[k]:.4f}" for k in METRIC_KEYS)
+
+
+# ---------------------------------------------------------------- arc evaluate
+
+
+def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--pred", required=True, help="folder of predicted depth maps (.npy metres or 16-bit .png)")
+    parser.add_argument("--gt", required=True, help="folder of ground-truth depth maps, matched by file stem")
+    parser.add_argument("--protocol", required=True, choices=sorted(PROTOCOLS), help="evaluation protocol")
+    parser.add_argument("--pred-scale", type=_positive_float, default=None,
+                        help="metres per stored unit of the predictions (default 1 for .npy; required for .png)")
+    parser.add_argument("--gt-scale", type=_positive_float, default=None,
+                        help="metres per stored unit of the ground truth (e.g. 0.001 for mm PNG, 1/256 for KITTI)")
+    parser.add_argument("--no-crop", action="store_true",
+                        help="frames were already cropped to the protocol's region: skip its crop")
+    parser.add_argument("--scale-tolerance", type=float, default=DEFAULT_SCALE_TOLERANCE,
+                        help="fail when median pred / median gt is outside [1/x, x] (default %(default)s)")
+    parser.add_argument("--per-sample", default=None, help="also write per-image metrics to this CSV")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    protocol = get_protocol(args.protocol, crop=not args.no_crop)
+    result = evaluate_folders(
+        args.pred,
+        args.gt,
+        protocol,
+        pred_scale=args.pred_scale,
+        gt_scale=args.gt_scale,
+        scale_tolerance=args.scale_tolerance,
+    )
+    if args.per_sample:
+        write_per_sample_csv(args.per_sample, result.per_sample)
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(f"protocol {protocol.name} ({protocol.description}); "
+              f"{result.n_valid_images}/{result.n_images} images with valid pixels")
+        print(format_metrics_line(result.metrics))
+    return 0
+
+
+# ----------------------------------------------------------------- arc predict
+
+
+def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--params", default=None, help="params.yaml (protocol, rho, device, batch size defaults)")
+    parser.add_argument("--checkpoint", required=True, help="checkpoint.pt of the row to evaluate")
+    parser.add_argument("--split", required=True, help="cache split folder, e.g. data/cache/<benchmark>/real_test")
+    parser.add_argument("--method", required=True, help="method name (syn_only ... arc_full, oracle_declutter, arc_full-rho<R>)")
+    parser.add_argument("--seed", required=True, type=int, help="training seed of the checkpoint")
+    parser.add_argument("--protocol", default=None, choices=sorted(PROTOCOLS),
+                        help="evaluation protocol (default: params evaluation.protocol)")
+    parser.add_argument("--out", required=True, help="results folder to write: results/<benchmark>/seed<S>/<method>")
+    parser.add_argument("--rho", type=float, default=None,
+                        help="sparsity the row was trained with (default: from the -rho<R> suffix or params rho for rows with A)")
+    parser.add_argument("--input-array", default=None,
+                        help="cache array fed to the pipeline (default: clean_rgb for oracle_declutter, else rgb)")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: params optim.batch_size, else 16")
+    parser.add_argument("--device", default=None, help="auto | cpu | cuda (default: params runtime.device, else auto)")
+    parser.add_argument("--no-crop", action="store_true",
+                        help="cached frames were already cropped to the protocol's region: skip its crop")
+    return parser
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from arc.evaluation.predict import predict_checkpoint, rho_for_method
+
+    params = load_params(args.params)
+    protocol_name = args.protocol or (params.get("evaluation") or {}).get("protocol")
+    if protocol_name is None:
+        raise ConfigError("no protocol given: pass --protocol or set evaluation.protocol in params.yaml")
+    runtime = params.get("runtime") or {}
+    if runtime.get("num_threads"):
+        import torch
+
+        torch.set_num_threads(int(runtime["num_threads"]))
+    batch_size = args.batch_size or (params.get("optim") or {}).get("batch_size") or 16
+    rho = args.rho if args.rho is not None else rho_for_method(args.method, params)
+    info = predict_checkpoint(
+        args.checkpoint,
+        args.split,
+        args.out,
+        method=args.method,
+        seed=args.seed,
+        protocol=get_protocol(protocol_name, crop=not args.no_crop),
+        rho=rho,
+        batch_size=int(batch_size),
+        device=args.device or runtime.get("device") or "auto",
+        input_array=args.input_array,
+    )
+    extra = f"  keep_rate {info['keep_rate']:.3f}" if "keep_rate" in info else ""
+    if info.get("mask_iou") is not None:
+        extra += f"  mask_iou {info['mask_iou']:.3f}"
+    print(f"{args.method} seed {args.seed} on {info['n_images']} images ({info['protocol']}): "
+          f"{format_metrics_line(info['metrics'])}{extra}")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    evaluate = subparsers.add_parser(
+        "evaluate", help="evaluate a folder of depth maps against ground truth",
+        description="Score predicted depth maps against ground truth matched by file stem.",
+    )
+    add_evaluate_arguments(evaluate)
+    evaluate.set_defaults(func=run_evaluate)
+
+    predict = subparsers.add_parser(
+        "predict", help="run a checkpoint over a cache split and write its results folder",
+        description="Writes metrics.json, per_sample.csv, pred/<name>.npy (float16 m) and mask/<name>.png.",
+    )
+    add_predict_arguments(predict)
+    predict.set_defaults(func=run_predict)

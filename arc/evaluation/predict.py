@@ -1,0 +1,211 @@
+"""Run a trained pipeline over a cached test split and write its results directory.
+
+Layout written (see ``arc.evaluation.results``):
+``<out>/{metrics.json, per_sample.csv, pred/<name>.npy, mask/<name>.png}``.
+The whole directory is built in a temporary sibling and swapped in at the
+end, so an interrupted run never leaves a half-written result behind.
+
+Scores are computed on the float16 predictions exactly as stored, so that
+re-evaluating ``pred/`` (``arc evaluate``, Table 4) reproduces metrics.json.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arc.errors import DataError
+from arc.evaluation.depth_io import encode_mask_png
+from arc.evaluation.mask_stats import MaskStats
+from arc.evaluation.protocols import Protocol
+from arc.evaluation.results import (
+    MASK_DIR,
+    METRICS_FILE,
+    PER_SAMPLE_FILE,
+    PRED_DIR,
+    RESULTS_FORMAT,
+    write_per_sample_csv,
+)
+from arc.evaluation.scoring import Scorer
+from arc.utils.atomic import atomic_directory, atomic_write_json
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; other names pass through."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def default_input_array(method: str) -> str:
+    """The oracle row sees the clutter-free twin of each test image; every other row the real image."""
+    return "clean_rgb" if method == "oracle_declutter" else "rgb"
+
+
+def _open_split(split_dir: str | Path):
+    from arc.data.cache import open_cache  # imported here: the data package is only needed to predict
+
+    return open_cache(split_dir)
+
+
+def _input_images(split, split_dir: Path, input_array: str):
+    if input_array == "rgb":
+        return split.rgb
+    available = sorted(split.manifest.get("arrays", {}))
+    if input_array not in available:
+        raise DataError(
+            f"{split_dir}: the cache has no {input_array!r} array (has {available}); "
+            "the oracle-declutter row needs a SynthRooms real split with clean_rgb"
+        )
+    return split.array(input_array)
+
+
+def _clutter_masks(split):
+    return split.array("clutter_mask") if "clutter_mask" in split.manifest.get("arrays", {}) else None
+
+
+def _check_names(names: list[str], split_dir: Path) -> None:
+    bad = [n for n in names if not _SAFE_NAME.match(n)]
+    if bad:
+        raise DataError(f"{split_dir}/manifest.json: sample names must be plain file stems, got {bad[:5]}")
+    if len(set(names)) != len(names):
+        raise DataError(f"{split_dir}/manifest.json: sample names are not unique")
+
+
+def predict_split(
+    pipeline: Any,
+    split_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    method: str,
+    seed: int,
+    protocol: Protocol,
+    rho: float | None = None,
+    batch_size: int = 16,
+    device: str = "cpu",
+    input_array: str | None = None,
+    checkpoint: str | Path | None = None,
+) -> dict:
+    """Predict every image of a cache split with ``pipeline`` and write ``out_dir``.
+
+    ``pipeline(x, hard=True)`` must return a dict with ``depth_unit`` (Bx1xHxW in
+    [-1, 1]) and ``mask`` (Bx1xHxW, 1 = keep, or None). Returns the metrics.json dict.
+    """
+    import torch
+
+    from arc.data.transforms import rgb_to_tensor, unit_to_depth
+
+    split_dir = Path(split_dir)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    input_array = input_array or default_input_array(method)
+    split = _open_split(split_dir)
+    manifest = split.manifest
+    names = list(split.names)
+    _check_names(names, split_dir)
+    max_depth = float(manifest["max_depth"])
+    images = _input_images(split, split_dir, input_array)
+    clutter = _clutter_masks(split)
+
+    pipeline.eval()
+    if hasattr(pipeline, "to"):
+        pipeline.to(device)
+    scorer = Scorer(protocol)
+    mask_stats = MaskStats()
+    with atomic_directory(out_dir) as tmp:
+        (tmp / PRED_DIR).mkdir()
+        for start in range(0, len(names), batch_size):
+            stop = min(start + batch_size, len(names))
+            x = rgb_to_tensor(np.asarray(images[start:stop])).to(device)
+            with torch.no_grad():
+                out = pipeline(x, hard=True)
+            depth = unit_to_depth(out["depth_unit"].float(), max_depth)[:, 0].cpu().numpy()
+            mask = out.get("mask")
+            keep = None if mask is None else (mask[:, 0] > 0.5).cpu().numpy()
+            for b, index in enumerate(range(start, stop)):
+                name = names[index]
+                stored = depth[b].astype(np.float16)
+                np.save(tmp / PRED_DIR / f"{name}.npy", stored, allow_pickle=False)
+                scorer.add(name, stored.astype(np.float32), split.depth_m(index))
+                if keep is not None:
+                    (tmp / MASK_DIR).mkdir(exist_ok=True)
+                    (tmp / MASK_DIR / f"{name}.png").write_bytes(encode_mask_png(keep[b]))
+                    mask_stats.add(keep[b], None if clutter is None else np.asarray(clutter[index]) > 0)
+
+        info = {
+            "format": RESULTS_FORMAT,
+            "method": method,
+            "seed": int(seed),
+            "rho": None if rho is None else float(rho),
+            "benchmark": manifest.get("benchmark"),
+            "dataset": manifest.get("dataset"),
+            "split": manifest.get("split", split_dir.name),
+            "protocol": protocol.name,
+            "protocol_details": protocol.summary(),
+            "n_images": len(names),
+            "n_valid_images": scorer.n_valid_images,
+            "metrics": scorer.metrics(),
+            "input_array": input_array,
+            "checkpoint": None if checkpoint is None else str(checkpoint),
+        }
+        if mask_stats.pixels:
+            info["keep_rate"] = mask_stats.keep_rate
+            info["mask_iou"] = mask_stats.iou
+        write_per_sample_csv(tmp / PER_SAMPLE_FILE, scorer.per_sample())
+        atomic_write_json(tmp / METRICS_FILE, info)
+    return info
+
+
+def predict_checkpoint(
+    checkpoint: str | Path,
+    split_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    method: str,
+    seed: int,
+    protocol: Protocol,
+    rho: float | None = None,
+    batch_size: int = 16,
+    device: str = "auto",
+    input_array: str | None = None,
+) -> dict:
+    """Load ``checkpoint`` (arc.training.checkpoint.load_pipeline) and run ``predict_split``."""
+    from arc.training.checkpoint import load_pipeline
+
+    device = resolve_device(device)
+    pipeline = load_pipeline(checkpoint, device)
+    return predict_split(
+        pipeline,
+        split_dir,
+        out_dir,
+        method=method,
+        seed=seed,
+        protocol=protocol,
+        rho=rho,
+        batch_size=batch_size,
+        device=device,
+        input_array=input_array,
+        checkpoint=checkpoint,
+    )
+
+
+def rho_for_method(method: str, params: dict | None) -> float | None:
+    """The sparsity a method was trained with: the ``-rho<R>`` suffix, else params ``rho``
+    for rows whose modules include the attention net A, else None."""
+    from arc.evaluation.results import rho_from_method
+
+    suffixed = rho_from_method(method)
+    if suffixed is not None:
+        return suffixed
+    if params:
+        row = (params.get("rows") or {}).get(method)
+        if row and "A" in (row.get("modules") or []) and params.get("rho") is not None:
+            return float(params["rho"])
+    return None

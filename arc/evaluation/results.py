@@ -1,0 +1,177 @@
+"""The results-directory layout shared by prediction (writer) and reports (readers).
+
+    results/<benchmark>/seed<S>/<method>/
+        metrics.json      {"format": "arc-results/1", method, seed, rho, benchmark, dataset, split,
+                           protocol, protocol_details, n_images, n_valid_images, metrics{7},
+                           mask_iou, keep_rate (ARC rows with a mask; mask_iou needs a clutter mask),
+                           input_array, checkpoint}
+        per_sample.csv    name, abs_rel, sq_rel, rms, rms_log, delta1, delta2, delta3, n_valid
+        pred/<name>.npy   float16 metres (raw network output, before the protocol's clamp)
+        mask/<name>.png   uint8 0/255, 255 = kept (only when the row has an attention module)
+
+Methods are ``syn_only, real_only, mix, arc_t, arc_a, arc_at, arc_ai, arc_full,
+oracle_declutter`` and rho-sweep entries ``arc_full-rho<R>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from arc.errors import DataError
+from arc.evaluation.metrics import METRIC_KEYS
+from arc.utils.atomic import atomic_write_text
+
+RESULTS_FORMAT = "arc-results/1"
+METRICS_FILE = "metrics.json"
+PER_SAMPLE_FILE = "per_sample.csv"
+PRED_DIR = "pred"
+MASK_DIR = "mask"
+PER_SAMPLE_COLUMNS = ("name", *METRIC_KEYS, "n_valid")
+_SEED_DIR = re.compile(r"^seed(\d+)$")
+_RHO_SUFFIX = re.compile(r"-rho([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
+
+
+def method_dir(results_root: str | Path, seed: int, method: str) -> Path:
+    return Path(results_root) / f"seed{int(seed)}" / method
+
+
+def rho_from_method(method: str) -> float | None:
+    """``arc_full-rho0.85`` -> 0.85; None for names without the suffix."""
+    match = _RHO_SUFFIX.search(method)
+    return float(match.group(1)) if match else None
+
+
+def write_per_sample_csv(path: str | Path, rows: list[dict]) -> Path:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(PER_SAMPLE_COLUMNS), extrasaction="raise", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (repr(float(row[k])) if k in METRIC_KEYS else row[k]) for k in PER_SAMPLE_COLUMNS})
+    return atomic_write_text(path, buf.getvalue())
+
+
+def read_per_sample_csv(path: str | Path) -> list[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"per-sample results {path} not found (written by `arc predict`)")
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in PER_SAMPLE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataError(f"{path}: missing columns {missing}; expected {list(PER_SAMPLE_COLUMNS)}")
+        rows = []
+        for row in reader:
+            out = {"name": row["name"], "n_valid": int(row["n_valid"])}
+            out.update({k: float(row[k]) for k in METRIC_KEYS})
+            rows.append(out)
+    return rows
+
+
+@dataclass
+class MethodRun:
+    """One method's results for one seed."""
+
+    method: str
+    seed: int
+    path: Path
+    info: dict  # metrics.json
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.info["metrics"]
+
+    def per_sample(self) -> list[dict]:
+        return read_per_sample_csv(self.path / PER_SAMPLE_FILE)
+
+    def pred_path(self, name: str) -> Path:
+        return self.path / PRED_DIR / f"{name}.npy"
+
+    def mask_path(self, name: str) -> Path:
+        return self.path / MASK_DIR / f"{name}.png"
+
+    def load_pred(self, name: str) -> np.ndarray:
+        path = self.pred_path(name)
+        if not path.is_file():
+            raise DataError(f"prediction {path} not found (results of {self.method}, seed {self.seed})")
+        return np.load(path, allow_pickle=False).astype(np.float32)
+
+    @property
+    def has_masks(self) -> bool:
+        return (self.path / MASK_DIR).is_dir()
+
+
+def read_metrics_json(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        info = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError(f"results file {path} not found") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not valid JSON ({exc})") from None
+    missing = [k for k in ("method", "seed", "protocol", "metrics") if k not in info]
+    if missing:
+        raise DataError(f"{path}: missing keys {missing} (expected the {RESULTS_FORMAT} metrics.json layout)")
+    absent = [k for k in METRIC_KEYS if k not in info["metrics"]]
+    if absent:
+        raise DataError(f"{path}: metrics lacks {absent}")
+    return info
+
+
+def find_seeds(results_root: str | Path) -> list[int]:
+    root = Path(results_root)
+    if not root.is_dir():
+        raise DataError(f"results folder {root} does not exist (expected results/<benchmark>/seed<S>/<method>/)")
+    seeds = [int(m.group(1)) for p in root.iterdir() if p.is_dir() and (m := _SEED_DIR.match(p.name))]
+    return sorted(seeds)
+
+
+def load_method_runs(
+    results_root: str | Path, method: str, protocol: str | None = None, seeds: list[int] | None = None
+) -> list[MethodRun]:
+    """All seeds' results of ``method`` (sorted by seed); empty list if none exist.
+
+    With ``protocol``, a run evaluated under another protocol is a DataError:
+    mixing protocols in one table would compare different things.
+    """
+    runs = []
+    for seed in seeds if seeds is not None else find_seeds(results_root):
+        path = method_dir(results_root, seed, method)
+        if not (path / METRICS_FILE).is_file():
+            continue
+        info = read_metrics_json(path / METRICS_FILE)
+        if protocol is not None and info["protocol"] != protocol:
+            raise DataError(
+                f"{path / METRICS_FILE}: evaluated with protocol {info['protocol']!r}, but {protocol!r} was requested"
+            )
+        runs.append(MethodRun(method=method, seed=seed, path=path, info=info))
+    return runs
+
+
+def require_method_runs(
+    results_root: str | Path, method: str, protocol: str | None = None, seeds: list[int] | None = None
+) -> list[MethodRun]:
+    runs = load_method_runs(results_root, method, protocol, seeds)
+    if not runs:
+        raise DataError(
+            f"no results for method {method!r} under {results_root} "
+            f"(looked for {Path(results_root) / 'seed*' / method / METRICS_FILE})"
+        )
+    return runs
+
+
+def list_methods(results_root: str | Path) -> list[str]:
+    """Every method name that has a metrics.json under any seed."""
+    root = Path(results_root)
+    names = set()
+    for seed in find_seeds(root):
+        for path in (root / f"seed{seed}").iterdir():
+            if (path / METRICS_FILE).is_file():
+                names.add(path.name)
+    return sorted(names)
