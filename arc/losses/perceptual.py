@@ -17,7 +17,7 @@ def gram_matrix(feat: torch.Tensor) -> torch.Tensor:
     if feat.dim() != 4:
         raise ValueError(f"gram_matrix: expected B x C x H x W features, got shape {tuple(feat.shape)}")
     b, c, h, w = feat.shape
-    r = feat.reshape(b, c, h * w)
+    r = feat.float().reshape(b, c, h * w)  # float32: sums of H*W products overflow half precision
     return torch.bmm(r, r.transpose(1, 2)) / (c * h * w)
 
 

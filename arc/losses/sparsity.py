@@ -28,5 +28,5 @@ def check_rho(rho: object, key: str = "rho") -> float:
 def kl_sparsity(mask: torch.Tensor, rho: float, key: str = "rho") -> torch.Tensor:
     """rho*log(rho/m) + (1-rho)*log((1-rho)/(1-m)), m = mean keep rate over the whole batch."""
     rho = check_rho(rho, key)
-    m = mask.mean().clamp(KEEP_RATE_EPS, 1.0 - KEEP_RATE_EPS)
+    m = mask.float().mean().clamp(KEEP_RATE_EPS, 1.0 - KEEP_RATE_EPS)  # float32: 1 - eps must not round to 1
     return rho * torch.log(rho / m) + (1.0 - rho) * torch.log((1.0 - rho) / (1.0 - m))

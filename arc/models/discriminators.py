@@ -13,7 +13,8 @@ GlobalLocalDiscriminator (Iizuka et al. 2017 style, LSGAN loss in ARC):
   the hole silhouette. ``hole_mask`` is Bx1xHxW with 1 = hole (i.e. 1 - M);
   a sample without any hole pixel (> 0.5) uses the whole image. Pass the SAME
   hole masks for real and fake batches so the crops are statistically alike.
-Both need inputs of at least 32x32.
+Inputs must be at least 3 * 2**num_layers pixels high and wide (24 for the
+global+local pair).
 """
 
 from __future__ import annotations
@@ -26,17 +27,27 @@ from arc.models.layers import check_int_at_least, init_normal_
 from arc.models.registry import register_model
 
 
-def _patchgan_layers(in_channels: int, base_width: int, num_layers: int, norm: type[nn.Module]) -> nn.Sequential:
+def _patchgan_layers(in_channels: int, base_width: int, num_layers: int) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Conv2d(in_channels, base_width, 4, stride=2, padding=1), nn.LeakyReLU(0.2, True)]
     width = base_width
     for n in range(1, num_layers):
         next_width = base_width * min(2**n, 8)
-        layers += [nn.Conv2d(width, next_width, 4, stride=2, padding=1), norm(next_width), nn.LeakyReLU(0.2, True)]
+        layers += [nn.Conv2d(width, next_width, 4, stride=2, padding=1), nn.InstanceNorm2d(next_width), nn.LeakyReLU(0.2, True)]
         width = next_width
     next_width = base_width * min(2**num_layers, 8)
-    layers += [nn.Conv2d(width, next_width, 4, stride=1, padding=1), norm(next_width), nn.LeakyReLU(0.2, True)]
+    layers += [nn.Conv2d(width, next_width, 4, stride=1, padding=1), nn.InstanceNorm2d(next_width), nn.LeakyReLU(0.2, True)]
     layers += [nn.Conv2d(next_width, 1, 4, stride=1, padding=1)]
     return nn.Sequential(*layers)
+
+
+def _check_size(x: torch.Tensor, num_layers: int, network: str) -> None:
+    # num_layers stride-2 convs, then two 4x4 stride-1 convs that each shrink the map by 1.
+    h, w = x.shape[-2:]
+    if min(h, w) // 2**num_layers < 3:
+        raise ValueError(
+            f"{network}: input {h}x{w} is too small for {num_layers} downsampling layers "
+            f"(need height and width >= {3 * 2**num_layers})"
+        )
 
 
 @register_model("patch_discriminator")
@@ -45,10 +56,12 @@ class PatchDiscriminator(nn.Module):
         super().__init__()
         check_int_at_least("PatchDiscriminator", 1, in_channels=in_channels, base_width=base_width,
                            num_layers=num_layers)
-        self.model = _patchgan_layers(in_channels, base_width, num_layers, nn.InstanceNorm2d)
+        self.num_layers = num_layers
+        self.model = _patchgan_layers(in_channels, base_width, num_layers)
         init_normal_(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_size(x, self.num_layers, "PatchDiscriminator")
         return self.model(x)
 
 
@@ -74,12 +87,13 @@ class GlobalLocalDiscriminator(nn.Module):
     def __init__(self, in_channels: int = 3, base_width: int = 64):
         super().__init__()
         check_int_at_least("GlobalLocalDiscriminator", 1, in_channels=in_channels, base_width=base_width)
-        # InstanceNorm (per sample) so real and fake batches never share statistics.
-        self.global_net = _patchgan_layers(in_channels, base_width, 3, nn.InstanceNorm2d)
-        self.local_net = _patchgan_layers(in_channels, base_width, 2, nn.InstanceNorm2d)
+        # Same PatchGAN blocks (InstanceNorm: per-sample statistics, real and fake never mix).
+        self.global_net = _patchgan_layers(in_channels, base_width, 3)
+        self.local_net = _patchgan_layers(in_channels, base_width, 2)
         init_normal_(self)
 
     def forward(self, x: torch.Tensor, hole_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        _check_size(x, 3, "GlobalLocalDiscriminator")
         h, w = x.shape[-2:]
         local = crop_hole_regions(x, hole_mask, (max(h // 2, 16), max(w // 2, 16)))
         return self.global_net(x), self.local_net(local)

@@ -20,9 +20,12 @@ def gumbel_sigmoid(
     """Soft, differentiable keep mask in (0, 1); pass ``generator`` for reproducible noise."""
     if not tau > 0:
         raise ValueError(f"gumbel_sigmoid: temperature tau must be > 0, got {tau!r}")
-    u = torch.rand(logits.shape, generator=generator, device=logits.device, dtype=logits.dtype)
+    # Noise is drawn in float32 (1 - eps is not representable in half precision) on the
+    # generator's device, so a CPU generator also drives CUDA logits reproducibly.
+    noise_device = generator.device if generator is not None else logits.device
+    u = torch.rand(logits.shape, generator=generator, device=noise_device, dtype=torch.float32)
     u = u.clamp(_UNIFORM_EPS, 1.0 - _UNIFORM_EPS)
-    noise = torch.log(u) - torch.log1p(-u)
+    noise = (torch.log(u) - torch.log1p(-u)).to(device=logits.device, dtype=logits.dtype)
     return torch.sigmoid((logits + noise) / tau)
 
 
