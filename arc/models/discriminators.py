@@ -32,10 +32,10 @@ def _patchgan_layers(in_channels: int, base_width: int, num_layers: int) -> nn.S
     width = base_width
     for n in range(1, num_layers):
         next_width = base_width * min(2**n, 8)
-        layers += [nn.Conv2d(width, next_width, 4, stride=2, padding=1), nn.InstanceNorm2d(next_width), nn.LeakyReLU(0.2, True)]
+        layers += [nn.Conv2d(width, next_width, 4, stride=2, padding=1, bias=False), nn.InstanceNorm2d(next_width), nn.LeakyReLU(0.2, True)]
         width = next_width
     next_width = base_width * min(2**num_layers, 8)
-    layers += [nn.Conv2d(width, next_width, 4, stride=1, padding=1), nn.InstanceNorm2d(next_width), nn.LeakyReLU(0.2, True)]
+    layers += [nn.Conv2d(width, next_width, 4, stride=1, padding=1, bias=False), nn.InstanceNorm2d(next_width), nn.LeakyReLU(0.2, True)]
     layers += [nn.Conv2d(next_width, 1, 4, stride=1, padding=1)]
     return nn.Sequential(*layers)
 

@@ -25,15 +25,16 @@ def init_normal_(module: nn.Module, std: float = 0.02) -> nn.Module:
 class ResidualBlock(nn.Module):
     """Two reflect-padded 3x3 convs with a skip connection (CycleGAN ResnetBlock)."""
 
-    def __init__(self, channels: int, norm: type[nn.Module], activation: nn.Module | None = None):
+    def __init__(self, channels: int, norm: type[nn.Module]):
         super().__init__()
+        # No conv biases: the following norm subtracts the per-channel mean, cancelling them.
         self.body = nn.Sequential(
             nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3, bias=norm is nn.InstanceNorm2d),
+            nn.Conv2d(channels, channels, 3, bias=False),
             norm(channels),
-            activation if activation is not None else nn.ReLU(inplace=True),
+            nn.ReLU(inplace=True),
             nn.ReflectionPad2d(1),
-            nn.Conv2d(channels, channels, 3, bias=norm is nn.InstanceNorm2d),
+            nn.Conv2d(channels, channels, 3, bias=False),
             norm(channels),
         )
 

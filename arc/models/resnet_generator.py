@@ -36,17 +36,17 @@ class ResnetGenerator(nn.Module):
         check_int_at_least("ResnetGenerator", 0, num_downsamples=num_downsamples, num_res_blocks=num_res_blocks)
         self.num_downsamples = num_downsamples
         w = base_width
-        # InstanceNorm without affine cancels a conv bias only per channel mean; CycleGAN keeps biases.
-        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, w, 7), *_norm_relu(w)]
+        # Convs followed by a norm have no bias (the norm removes the per-channel mean anyway).
+        layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, w, 7, bias=False), *_norm_relu(w)]
         for i in range(num_downsamples):
             c = w * 2**i
-            layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), *_norm_relu(2 * c)]
+            layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=False), *_norm_relu(2 * c)]
         c = w * 2**num_downsamples
         layers += [ResidualBlock(c, nn.InstanceNorm2d) for _ in range(num_res_blocks)]
         for i in range(num_downsamples):
             c = w * 2 ** (num_downsamples - i)
             layers += [
-                nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1),
+                nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=False),
                 *_norm_relu(c // 2),
             ]
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(w, out_channels, 7), nn.Tanh()]

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import torch
 import torch.nn as nn
-from torchvision.models.vgg import cfgs, make_layers
 
 from arc.errors import CheckpointError
 from arc.models.registry import register_model
@@ -74,6 +73,8 @@ class VGGFeatures(nn.Module):
         super().__init__()
         if arch not in _ARCHS:
             raise CheckpointError(f"models.vgg.arch = {arch!r}: expected one of {sorted(_ARCHS)}")
+        from torchvision.models.vgg import cfgs, make_layers  # deferred: torchvision is slow to import
+
         config, taps = _ARCHS[arch]
         self.arch = arch
         self.taps = taps
