@@ -123,7 +123,7 @@ def predict_split(
         (tmp / PRED_DIR).mkdir()
         for start in range(0, len(names), batch_size):
             stop = min(start + batch_size, len(names))
-            x = rgb_to_tensor(np.asarray(images[start:stop])).to(device)
+            x = rgb_to_tensor(np.array(images[start:stop])).to(device)  # copy: cache arrays are read-only memmaps
             with torch.no_grad():
                 out = pipeline(x, hard=True)
             depth = unit_to_depth(out["depth_unit"].float(), max_depth)[:, 0].cpu().numpy()

@@ -1,0 +1,77 @@
+"""Method names in results/ and how reports label them.
+
+Result folders are named by row, with the sparsity appended for rows that
+have an attention module (``arc_full-rho0.85``; the suffix is
+``arc.config.rho_tag``). The row name without the suffix is the *base* name,
+which is what the paper's tables list.
+"""
+
+from __future__ import annotations
+
+from arc.evaluation.results import rho_from_method
+
+# Used when params.yaml gives no label (e.g. for the oracle row, which is not a training row).
+DEFAULT_LABELS: dict[str, str] = {
+    "syn_only": "syn only",
+    "real_only": "real only",
+    "mix": "mix training",
+    "arc_t": "ARC: T",
+    "arc_a": "ARC: A",
+    "arc_at": "ARC: A&T",
+    "arc_ai": "ARC: A&I",
+    "arc_full": "ARC: full",
+    "oracle_declutter": "oracle declutter",
+}
+BASELINE_METHODS = ("syn_only", "real_only", "mix")
+TABLE_ROW_ORDER = ("syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full")
+
+
+def rho_tag(rho: float) -> str:
+    """Folder suffix for a sparsity; the same text as ``arc.config.rho_tag``."""
+    try:
+        from arc.config import rho_tag as config_rho_tag
+    except ImportError:  # arc.config is optional for reading results
+        return f"rho{rho}"
+    return config_rho_tag(rho)
+
+
+def base_method(method: str) -> str:
+    """``arc_full-rho0.85`` -> ``arc_full``."""
+    return method.split("-rho", 1)[0] if rho_from_method(method) is not None else method
+
+
+def method_label(method: str, params: dict | None = None) -> str:
+    base = base_method(method)
+    rows = (params or {}).get("rows") or {}
+    label = (rows.get(base) or {}).get("label") or DEFAULT_LABELS.get(base, base)
+    return label
+
+
+def rows_with_attention(params: dict) -> set[str]:
+    return {name for name, row in (params.get("rows") or {}).items() if "A" in (row.get("modules") or [])}
+
+
+def result_name(row: str, params: dict, rho: float | None = None) -> str:
+    """Folder name of a Table-2 row: rows with A carry the rho suffix."""
+    if row in rows_with_attention(params):
+        return f"{row}-{rho_tag(params['rho'] if rho is None else rho)}"
+    return row
+
+
+def table_methods(params: dict) -> list[str]:
+    """The result names of the main table's rows, in the paper's order, plus the oracle row
+    on the embedded (SynthRooms) benchmark."""
+    rows = [r for r in TABLE_ROW_ORDER if r in (params.get("rows") or {})]
+    rows += [r for r in (params.get("rows") or {}) if r not in rows]
+    methods = [result_name(r, params) for r in rows]
+    if str(params.get("benchmark", "")).startswith("synthrooms"):
+        methods.append("oracle_declutter")
+    return methods
+
+
+def arc_full_method(params: dict) -> str:
+    return result_name("arc_full", params)
+
+
+def sweep_methods(params: dict) -> list[str]:
+    return [f"arc_full-{rho_tag(r)}" for r in params.get("rho_sweep") or []]

@@ -1,0 +1,208 @@
+"""Tables 2/3 (one row per method) and Table 4 (inside/outside masks) as CSV, Markdown and JSON.
+
+CSV columns of the main table: method, label, the seven metrics (mean over
+seeds), ``<metric>_std`` (sample std over seeds; empty for one seed),
+protocol, dataset, n_seeds, then rho, mask_iou(_std), keep_rate(_std) (rows with A).
+The Markdown puts the paper's numbers under ours, and says so plainly when
+ours come from a different dataset (the embedded SynthRooms benchmark).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arc.evaluation.metrics import METRIC_KEYS
+from arc.evaluation.protocols import Protocol, get_protocol
+from arc.reports.aggregate import seed_metrics_frame, single_value, summarise_over_seeds
+from arc.reports.markdown import fmt_delta, fmt_value, markdown_table, metric_header
+from arc.reports.methods import base_method, method_label
+from arc.reports.paper import PAPER_TABLES, is_embedded_benchmark, paper_rows, paper_table_for
+from arc.utils.atomic import atomic_write_text
+
+STD_COLUMNS = [f"{k}_std" for k in METRIC_KEYS]
+MAIN_COLUMNS = ["method", "label", *METRIC_KEYS, *STD_COLUMNS, "protocol", "dataset", "n_seeds",
+                "rho", "mask_iou", "mask_iou_std", "keep_rate", "keep_rate_std"]
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _nan_to_none(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    return atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+
+
+# ------------------------------------------------------------------ Tables 2/3
+
+
+def build_main_table(
+    results_root: str | Path,
+    methods: list[str],
+    protocol: str,
+    *,
+    params: dict | None = None,
+    allow_missing: bool = False,
+) -> pd.DataFrame:
+    """One row per method, metrics averaged over the seeds found under ``results_root``."""
+    per_seed = seed_metrics_frame(results_root, methods, protocol, allow_missing=allow_missing)
+    dataset = single_value(per_seed, "benchmark", "benchmark")
+    summary = summarise_over_seeds(per_seed, ["method"], [*METRIC_KEYS, "mask_iou", "keep_rate"])
+    rho = per_seed.groupby("method", sort=False)["rho"].first()
+    summary["label"] = [method_label(m, params) for m in summary["method"]]
+    summary["protocol"] = protocol
+    summary["dataset"] = dataset
+    summary["rho"] = [rho.get(m) for m in summary["method"]]
+    return summary[MAIN_COLUMNS].reset_index(drop=True)
+
+
+def render_main_table_md(table: pd.DataFrame, protocol: Protocol, paper_table: str | None) -> str:
+    dataset = table["dataset"].iloc[0] if len(table) else ""
+    n_seeds = sorted(set(int(n) for n in table["n_seeds"]))
+    seeds_text = "/".join(str(n) for n in n_seeds)
+    title = PAPER_TABLES[paper_table]["caption"].split(" (")[0] if paper_table else "Results"
+    lines = [f"# {title}: {dataset}, protocol `{protocol.name}`", ""]
+    lines.append(f"Ours: mean ± sample std over {seeds_text} training seeds; protocol: {protocol.description}.")
+    paper = paper_rows(paper_table) if paper_table else None
+    if paper is not None:
+        info = PAPER_TABLES[paper_table]
+        if is_embedded_benchmark(dataset):
+            lines += ["", f"**Different dataset.** Our rows are on the embedded `{dataset}` benchmark (generated "
+                      f"SynthRooms scenes); the paper's rows are on {info['dataset']} ({info['protocol']}). "
+                      "Compare the ordering of rows and the size of gaps, not the values."]
+        else:
+            lines += ["", f"Paper rows: {info['dataset']} as reported ({info['protocol']}); ours use "
+                      f"protocol `{protocol.name}`, which may differ from the paper's evaluation."]
+    lines.append("")
+    header = ["Method", "Source", *metric_header()]
+    rows = []
+    paper_by_method = {} if paper is None else {r["method"]: r for _, r in paper.iterrows()}
+    ours_source = f"ours ({dataset})"
+    for _, row in table.iterrows():
+        rows.append([row["label"], ours_source, *(fmt_value(row[k], row[f"{k}_std"]) for k in METRIC_KEYS)])
+        ref = paper_by_method.get(base_method(row["method"]))
+        if ref is not None:
+            rows.append(["", f"paper ({ref['dataset']})", *(fmt_value(ref[k]) for k in METRIC_KEYS)])
+    lines.append(markdown_table(header, rows))
+    if paper is not None:
+        ours = {base_method(m) for m in table["method"]}
+        others = paper[~paper["method"].isin(ours)]
+        if len(others):
+            lines.append(f"Other methods as reported in the paper ({PAPER_TABLES[paper_table]['dataset']}; "
+                         "not reproduced here):\n")
+            other_rows = [[r["label"], str(r["section"]).replace("_", " "), *(fmt_value(r[k]) for k in METRIC_KEYS)]
+                          for _, r in others.iterrows()]
+            lines.append(markdown_table(["Method", "Group", *metric_header()], other_rows))
+    extras = table.dropna(subset=["mask_iou"]) if "mask_iou" in table else table.iloc[0:0]
+    if len(extras):
+        lines.append("Attention masks (removed region = where A's mask is 0) against the true clutter mask:\n")
+        lines.append(markdown_table(
+            ["Method", "rho", "keep rate", "IoU(removed, clutter)"],
+            [[r["label"], fmt_value(r["rho"], digits=5), fmt_value(r["keep_rate"], r["keep_rate_std"]),
+              fmt_value(r["mask_iou"], r["mask_iou_std"])] for _, r in extras.iterrows()],
+        ))
+    return "\n".join(lines)
+
+
+def write_main_table(
+    results_root: str | Path,
+    methods: list[str],
+    protocol: str,
+    out_csv: str | Path,
+    *,
+    params: dict | None = None,
+    paper_table: str | None = "auto",
+    md_path: str | Path | None = None,
+    json_path: str | Path | None = None,
+    allow_missing: bool = False,
+) -> pd.DataFrame:
+    """Write ``out_csv`` plus the Markdown and JSON beside it (same stem unless given).
+
+    ``paper_table``: ``auto`` (Table 2 for indoor protocols, Table 3 for outdoor),
+    a table name, or None for no paper rows.
+    """
+    proto = get_protocol(protocol)
+    if paper_table == "auto":
+        paper_table = paper_table_for(proto)
+    table = build_main_table(results_root, methods, protocol, params=params, allow_missing=allow_missing)
+    out_csv = Path(out_csv)
+    write_csv(table, out_csv)
+    atomic_write_text(md_path or out_csv.with_suffix(".md"), render_main_table_md(table, proto, paper_table))
+    payload = {
+        "protocol": proto.summary(),
+        "dataset": table["dataset"].iloc[0] if len(table) else None,
+        "paper_table": paper_table,
+        "embedded_benchmark": bool(len(table)) and is_embedded_benchmark(table["dataset"].iloc[0]),
+        "rows": frame_records(table),
+    }
+    atomic_write_text(json_path or out_csv.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+    return table
+
+
+# --------------------------------------------------------------------- Table 4
+
+REGION_TITLES = {
+    "arc_removed": "Inside ARC's mask (removed / inpainted pixels)",
+    "arc_kept": "Outside ARC's mask (kept pixels)",
+    "clutter": "Inside the TRUE clutter mask (SynthRooms ground truth)",
+    "clutter_free": "Outside the TRUE clutter mask",
+}
+PAPER_REGION = {"arc_removed": "inside", "arc_kept": "outside"}
+
+
+def render_table4_md(table: pd.DataFrame, protocol: Protocol) -> str:
+    dataset = table["dataset"].iloc[0] if len(table) else ""
+    n_seeds = int(table["n_seeds"].max()) if len(table) else 0
+    lines = [f"# Table 4: ARC vs mix training inside and outside the mask: {dataset}, protocol `{protocol.name}`", "",
+             f"Per image inside/outside the region, then averaged over images; mean ± std over {n_seeds} seeds. "
+             "Δ = ARC − mix (↓ is better for errors, ↑ for δ). Both methods are scored on the same pixels: "
+             "ARC's mask of the same seed."]
+    if is_embedded_benchmark(dataset):
+        lines += ["", f"**Different dataset.** Ours are on the embedded `{dataset}` benchmark; the paper's Table 4 "
+                  "is on NYUv2."]
+    lines.append("")
+    paper = paper_rows("table4")
+    header = ["Region / method", "images", *metric_header()]
+    for region, title in REGION_TITLES.items():
+        part = table[table["region"] == region]
+        if not len(part):
+            continue
+        rows = []
+        for _, row in part.iterrows():
+            if row["method_role"] == "delta":
+                cells = [fmt_delta(row[k]) for k in METRIC_KEYS]
+            else:
+                cells = [fmt_value(row[k], row[f"{k}_std"]) for k in METRIC_KEYS]
+            rows.append([row["label"], fmt_value(row["n_images"], digits=0), *cells])
+        if region in PAPER_REGION:
+            ref = paper[paper["region"] == PAPER_REGION[region]]
+            for _, r in ref.iterrows():
+                rows.append([f"paper: {r['label']} (NYUv2)", "", *(fmt_value(r[k]) for k in METRIC_KEYS)])
+        lines += [f"## {title}", "", markdown_table(header, rows)]
+    iou = table.dropna(subset=["mask_iou"])
+    if len(iou):
+        r = iou.iloc[0]
+        lines.append(f"IoU of A's removed region (mask = 0) with the true clutter mask: "
+                     f"{fmt_value(r['mask_iou'], r['mask_iou_std'])}; keep rate {fmt_value(r['keep_rate'], r['keep_rate_std'])}.\n")
+    return "\n".join(lines)
+
+
+def write_table4(
+    table: pd.DataFrame, protocol: Protocol, out_csv: str | Path, md_path: str | Path | None = None
+) -> Path:
+    out_csv = Path(out_csv)
+    write_csv(table, out_csv)
+    atomic_write_text(md_path or out_csv.with_suffix(".md"), render_table4_md(table, protocol))
+    return out_csv

@@ -1,0 +1,75 @@
+"""Each protocol's crop, depth range, prediction clamp and pooling."""
+
+import numpy as np
+import pytest
+
+from arc.errors import ConfigError
+from arc.evaluation.protocols import EIGEN_NYU_CROP, GARG_KITTI_CROP, PROTOCOLS, get_protocol
+from arc.evaluation.scoring import Scorer
+
+
+def test_eigen_crop_is_the_standard_region_at_full_and_half_resolution():
+    assert EIGEN_NYU_CROP.bounds(480, 640) == (45, 471, 41, 601)
+    assert EIGEN_NYU_CROP.bounds(240, 320) == (22, 235, 20, 300)
+    mask = get_protocol("nyu-standard").eval_mask(np.full((480, 640), 3.0))
+    rows, cols = np.nonzero(mask)
+    assert (rows.min(), rows.max() + 1, cols.min(), cols.max() + 1) == (45, 471, 41, 601)
+
+
+def test_garg_crop_matches_the_kitti_scripts_integer_bounds():
+    # int(0.40810811 * 375) = 153, int(0.99189189 * 375) = 371, int(0.03594771 * 1242) = 44, int(0.96405229 * 1242) = 1197
+    assert GARG_KITTI_CROP.bounds(375, 1242) == (153, 371, 44, 1197)
+    mask = get_protocol("kitti-standard").eval_mask(np.full((375, 1242), 20.0))
+    assert mask.sum() == (371 - 153) * (1197 - 44)
+
+
+@pytest.mark.parametrize(
+    "name, inside, outside",
+    [
+        ("nyu-paper", [1.01, 4.0, 7.99], [0.0, 0.5, 1.0, 8.0, 9.5]),
+        ("nyu-standard", [0.01, 5.0, 9.99], [0.0, 10.0, 12.0]),
+        ("kitti-standard", [0.01, 50.0, 79.9], [0.0, 80.0, 120.0]),
+        ("synthrooms-indoor", [0.01, 9.99], [0.0, 10.0, 11.0]),
+        ("synthrooms-outdoor", [0.01, 79.9], [0.0, 80.0, 655.3]),
+    ],
+)
+def test_depth_range_is_strict(name, inside, outside):
+    protocol = get_protocol(name)
+    crop_free = protocol.without_crop()
+    values = np.array([inside + outside], dtype=np.float32)
+    mask = crop_free.eval_mask(values)[0]
+    assert mask.tolist() == [True] * len(inside) + [False] * len(outside)
+
+
+def test_no_crop_on_synthrooms_indoor_and_optional_garg_crop_outdoor():
+    assert get_protocol("synthrooms-indoor").crop is None
+    assert get_protocol("synthrooms-outdoor").crop is None
+    assert get_protocol("synthrooms-outdoor-garg").crop == GARG_KITTI_CROP
+
+
+def test_prediction_clamp_and_pooling_per_protocol():
+    assert get_protocol("kitti-standard").clamp_prediction(np.array([0.0, 100.0])).tolist() == pytest.approx([1e-3, 80.0])
+    assert get_protocol("nyu-paper").pooling == "pixel"
+    assert {PROTOCOLS[n].pooling for n in PROTOCOLS if n != "nyu-paper"} == {"image"}
+
+
+def test_same_predictions_score_differently_under_pixel_and_image_pooling():
+    # Image 1: gt 2 m everywhere, prediction 3 m on all 4 pixels. Image 2: one valid pixel, exact.
+    gt1, pred1 = np.full((2, 2), 2.0), np.full((2, 2), 3.0)
+    gt2 = np.array([[2.0, 0.0], [0.0, 0.0]])
+    pred2 = np.full((2, 2), 2.0)
+    results = {}
+    for name in ("nyu-paper", "synthrooms-indoor"):
+        scorer = Scorer(get_protocol(name))
+        scorer.add("a", pred1, gt1)
+        scorer.add("b", pred2, gt2)
+        results[name] = scorer.metrics()
+    assert results["nyu-paper"]["abs_rel"] == pytest.approx(4 * 0.5 / 5)  # 5 pixels pooled
+    assert results["synthrooms-indoor"]["abs_rel"] == pytest.approx((0.5 + 0.0) / 2)  # 2 images averaged
+
+
+def test_unknown_protocol_names_the_choices():
+    with pytest.raises(ConfigError, match="nyu-standard"):
+        get_protocol("nyu")
+    assert get_protocol("nyu-standard", crop=False).crop is None
+    assert get_protocol("nyu-standard", crop=False).name == "nyu-standard"
