@@ -1,0 +1,184 @@
+"""`arc train <stage>`, `arc train row`, `arc train plan` and `arc declutter`.
+
+The workflow's thin scripts reuse the same parsers:
+    from arc.training.cli import main_stage
+    sys.exit(main_stage("depth"))            # parses sys.argv like `arc train depth`
+or ``build_stage_parser(stage)`` + ``run_stage(stage, args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from arc.errors import ArcError
+
+STAGE_HELP = {
+    "depth": "pretrain D on syn / real / mix data",
+    "translator": "train T (real->syn) as a CycleGAN with its s2r twin",
+    "attention": "pretrain A with D (and T) fixed: depth L1 + KL sparsity, Gumbel temperature schedule",
+    "inpainting": "pretrain I on holes from A's masks: L1 + perceptual + style + adversarial",
+    "joint": "train D and A jointly (T fixed)",
+    "finetune": "modular coordinate descent (Alg. 1) for a row, A fixed",
+}
+# stage -> checkpoint flags: (flag, required, help)
+CHECKPOINT_FLAGS = {
+    "depth": (),
+    "translator": (),
+    "attention": (("depth", True, "D checkpoint (depth stage)"), ("translator", False, "T checkpoint; A then sees T(x) through D")),
+    "inpainting": (("attention", True, "A checkpoint (attention stage)"), ("translator", False, "T checkpoint (if A was trained on T(x))")),
+    "joint": (("depth", True, "D checkpoint"), ("attention", True, "A checkpoint"), ("translator", False, "T checkpoint")),
+    "finetune": (
+        ("depth", True, "D checkpoint (depth stage)"),
+        ("translator", False, "T checkpoint (rows with T)"),
+        ("attention", False, "A checkpoint (rows with A)"),
+        ("inpainter", False, "I checkpoint (rows with I)"),
+    ),
+}
+
+
+def _add_common(parser: argparse.ArgumentParser, *, out_help: str) -> None:
+    parser.add_argument("--params", default="params.yaml", help="settings file (default: params.yaml)")
+    parser.add_argument("--data", default=None, help="benchmark cache folder (default: <data.cache_root>/<benchmark> from params)")
+    parser.add_argument("--seed", type=int, default=0, help="training seed (one DAG branch per seed; default 0)")
+    parser.add_argument("--out", required=True, help=out_help)
+    parser.add_argument("--no-resume", action="store_true", help="ignore an existing last.pt and train from scratch")
+    parser.add_argument("--log", default=None, help="also write stdout/stderr to this file")
+
+
+def build_stage_parser(stage: str, parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    """The arguments of `arc train <stage>` (added to ``parser`` or a new one)."""
+    if stage not in STAGE_HELP:
+        raise ValueError(f"unknown stage {stage!r}")
+    parser = parser or argparse.ArgumentParser(prog=f"arc train {stage}", description=STAGE_HELP[stage])
+    _add_common(parser, out_help="stage folder: checkpoint.pt, last.pt, log.csv, val.csv, summary.json")
+    if stage == "depth":
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--source", choices=("syn", "real", "mix"), help="training images (default: from --row)")
+        group.add_argument("--row", help="take the source from rows.<ROW>.depth_source")
+    if stage in ("attention", "joint"):
+        parser.add_argument("--rho", type=float, default=None, help="fraction of pixels KEPT, 0 < rho < 1 (default: params rho)")
+    if stage == "finetune":
+        parser.add_argument("--row", required=True, help="Table-2 row (rows.<ROW> in params) whose modules are finetuned")
+    for flag, required, help_text in CHECKPOINT_FLAGS[stage]:
+        parser.add_argument(f"--{flag}", required=required, metavar="CKPT", help=f"{help_text}; a run folder means its checkpoint.pt")
+    return parser
+
+
+def _load_params(path: str) -> dict:
+    from arc.config import load_params
+
+    return load_params(path, check_paths=False)
+
+
+def _data_dir(args, params: dict) -> Path:
+    if args.data:
+        return Path(args.data)
+    root = (params.get("data") or {}).get("cache_root", "data/cache")
+    return Path(root) / params["benchmark"]
+
+
+def run_stage(stage: str, args: argparse.Namespace) -> dict:
+    """Run one stage from parsed arguments; returns its summary."""
+    from arc.training.stages import get_stage
+    from arc.utils.logs import tee_output
+
+    with tee_output(args.log):
+        params = _load_params(args.params)
+        kwargs = {flag: getattr(args, flag) for flag, _, _ in CHECKPOINT_FLAGS[stage]}
+        for option in ("source", "row", "rho"):
+            if hasattr(args, option):
+                kwargs[option] = getattr(args, option)
+        summary = get_stage(stage).run(
+            params, data_dir=_data_dir(args, params), seed=args.seed, out_dir=args.out, resume=not args.no_resume, **kwargs
+        )
+        print(json.dumps({k: summary[k] for k in ("stage", "steps", "seconds", "selected_epoch", "val")}))
+    return summary
+
+
+def main_stage(stage: str, argv: Sequence[str] | None = None) -> int:
+    """Entry point for workflow scripts: parse, run, print ArcErrors without a traceback (exit 2)."""
+    args = build_stage_parser(stage).parse_args(argv)
+    try:
+        run_stage(stage, args)
+    except ArcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _stage_command(stage: str):
+    def command(args) -> int:
+        run_stage(stage, args)
+        return 0
+
+    return command
+
+
+def _cmd_row(args) -> int:
+    from arc.training.rows import run_row
+    from arc.utils.logs import tee_output
+
+    with tee_output(args.log):
+        params = _load_params(args.params)
+        summaries = run_row(params, args.row, data_dir=_data_dir(args, params), seed=args.seed, root=args.out, rho=args.rho, resume=not args.no_resume)
+        for name, s in summaries.items():
+            print(f"{name:24s} {s['stage']:11s} {s['steps']:6d} steps {s['seconds']:9.1f} s  val {json.dumps(s['val'])}")
+    return 0
+
+
+def _cmd_plan(args) -> int:
+    from arc.training.rows import plan_row
+
+    params = _load_params(args.params)
+    print(json.dumps([s.to_dict() for s in plan_row(params, args.row, rho=args.rho)], indent=2))
+    return 0
+
+
+def _cmd_declutter(args) -> int:
+    from arc.training.declutter import declutter
+
+    written = declutter(args.checkpoint, args.images, args.out, height=args.height, width=args.width, device=args.device)
+    print(f"wrote mask, decluttered image and depth for {len(written)} image(s) to {args.out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    train = subparsers.add_parser("train", help="train one stage, or every stage of a Table-2 row")
+    stages = train.add_subparsers(dest="stage", required=True)
+    for stage, help_text in STAGE_HELP.items():
+        p = stages.add_parser(stage, help=help_text, description=help_text)
+        build_stage_parser(stage, p)
+        p.set_defaults(func=_stage_command(stage))
+
+    row = stages.add_parser("row", help="train a row's stages in order into OUT/<stage folder> (finished stages are reused)")
+    _add_common(row, out_help="root folder (e.g. runs/<benchmark>/seed<S>); each stage gets a sub-folder")
+    row.add_argument("--row", required=True, help="row name in params rows")
+    row.add_argument("--rho", type=float, default=None, help="override rho for rows with A")
+    row.set_defaults(func=_cmd_row)
+
+    plan = stages.add_parser("plan", help="print a row's stages, folders and upstream checkpoints as JSON")
+    plan.add_argument("--params", default="params.yaml")
+    plan.add_argument("--row", required=True)
+    plan.add_argument("--rho", type=float, default=None)
+    plan.set_defaults(func=_cmd_plan)
+
+    dec = subparsers.add_parser(
+        "declutter",
+        help="apply a trained pipeline to images: mask, decluttered image, depth",
+        description=(
+            "Per input image NAME writes NAME_mask.png (8-bit, 255 = pixel kept, 0 = removed by A; all 255 without A), "
+            "NAME_decluttered.png (the translated + inpainted image D sees) and NAME_depth.png "
+            "(16-bit PNG, depth in MILLIMETRES: metres = value / 1000). Outputs have the network input size."
+        ),
+    )
+    dec.add_argument("--checkpoint", required=True, help="run folder (uses its checkpoint.pt) or checkpoint file")
+    dec.add_argument("--images", required=True, nargs="+", help="image files and/or folders of images")
+    dec.add_argument("--out", required=True, help="output folder")
+    dec.add_argument("--height", type=int, default=None, help="network input height (default: the training size)")
+    dec.add_argument("--width", type=int, default=None, help="network input width (default: the training size)")
+    dec.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    dec.set_defaults(func=_cmd_declutter)

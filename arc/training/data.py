@@ -1,0 +1,131 @@
+"""The splits a stage reads and their batch order.
+
+Training reads only ``syn_train``, ``real_train`` and ``real_val`` of a benchmark cache;
+``real_test`` is never opened here. Batch order is a pure function of (seed, split, epoch)
+so a resumed stage sees exactly the batches an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import torch
+from torch.utils.data import DataLoader
+
+from arc.errors import DataError
+from arc.utils.seeding import derive_seed
+
+SPLITS = {"syn": "syn_train", "real": "real_train", "val": "real_val"}
+
+
+def read_manifest(split_dir: Path) -> dict:
+    path = split_dir / "manifest.json"
+    if not path.is_file():
+        raise DataError(
+            f"{path} not found: the cache split {split_dir.name!r} is missing; build the benchmark cache first "
+            f"(`arc data cache ...` / the workflow's cache rule)"
+        )
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is not valid JSON: {exc}") from exc
+
+
+@dataclass
+class StageData:
+    """Datasets of one benchmark cache (``data_dir`` = data/cache/<benchmark>)."""
+
+    data_dir: Path
+    datasets: dict  # "syn" / "real" / "val" -> DepthDataset
+    manifests: dict  # same keys -> manifest dict
+    max_depth: float
+    height: int
+    width: int
+    benchmark: str
+
+    def __getitem__(self, name: str):
+        return self.datasets[name]
+
+
+def open_stage_data(data_dir: str | Path, domains: tuple[str, ...]) -> StageData:
+    """Open the training domains ("syn", "real") plus real_val (always, for model selection)."""
+    from arc.data.dataset import DepthDataset
+
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(f"benchmark cache {data_dir} does not exist; expected data/cache/<benchmark> with splits {sorted(SPLITS.values())}")
+    names = [*domains, "val"]
+    manifests = {name: read_manifest(data_dir / SPLITS[name]) for name in names}
+    first = manifests["val"]
+    for name, manifest in manifests.items():
+        for key in ("height", "width", "max_depth"):
+            if manifest.get(key) != first.get(key):
+                raise DataError(
+                    f"{data_dir / SPLITS[name] / 'manifest.json'}: {key} = {manifest.get(key)!r} differs from "
+                    f"real_val's {first.get(key)!r}; all splits of a benchmark must share it"
+                )
+        if not manifest.get("count"):
+            raise DataError(f"{data_dir / SPLITS[name] / 'manifest.json'}: the split holds no images (count = {manifest.get('count')!r})")
+    datasets = {name: DepthDataset(data_dir / SPLITS[name], eval_extras=False) for name in names}
+    return StageData(
+        data_dir=data_dir,
+        datasets=datasets,
+        manifests=manifests,
+        max_depth=float(first["max_depth"]),
+        height=int(first["height"]),
+        width=int(first["width"]),
+        benchmark=str(first.get("benchmark", data_dir.name)),
+    )
+
+
+class BatchStream:
+    """Shuffled batches of one dataset; the order depends only on (seed, name, epoch, pass)."""
+
+    def __init__(self, dataset, batch_size: int, *, seed: int, name: str, num_workers: int = 0):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.seed = seed
+        self.name = name
+        self.num_workers = num_workers
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def _loader(self, *keys) -> DataLoader:
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, "batches", self.name, *keys))
+        order = torch.randperm(len(self.dataset), generator=generator).tolist()
+        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+        # The loader's own generator only seeds worker processes; fixed per pass as well.
+        return DataLoader(self.dataset, batch_sampler=batches, num_workers=self.num_workers, generator=generator)
+
+    def epoch(self, epoch: int) -> Iterator[Mapping]:
+        """One pass over the dataset."""
+        return iter(self._loader(epoch, 0))
+
+    def endless(self, epoch: int) -> Iterator[Mapping]:
+        """Passes 0, 1, 2, ... (for the smaller domain paired with a larger one)."""
+        p = 0
+        while True:
+            yield from self._loader(epoch, p)
+            p += 1
+
+
+def paired_batches(primary: str, streams: Mapping[str, BatchStream], epoch: int) -> Iterator[dict]:
+    """One pass over ``streams[primary]``; every other stream is cycled alongside it.
+
+    Yields ``{name: batch}`` for every stream.
+    """
+    others = {name: stream.endless(epoch) for name, stream in streams.items() if name != primary}
+    for batch in streams[primary].epoch(epoch):
+        item = {primary: batch}
+        for name, iterator in others.items():
+            item[name] = next(iterator)
+        yield item
+
+
+def validation_batches(dataset, batch_size: int, num_workers: int = 0) -> DataLoader:
+    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)

@@ -1,0 +1,66 @@
+"""Where and how a stage computes: device, CPU threads, TF32 and bf16 autocast.
+
+All settings come from ``params["runtime"]``; nothing here reads the environment
+except CUDA availability for ``device: auto``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, ContextManager
+
+import torch
+
+from arc.errors import ConfigError
+
+_DEVICES = ("auto", "cpu", "cuda")
+_PRECISIONS = ("fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: torch.device
+    precision: str  # "fp32" | "bf16"
+    num_workers: int
+
+    @property
+    def use_bf16(self) -> bool:
+        # bf16 autocast is a CUDA-only speed-up; CPU always runs fp32 (bit-exact resumes).
+        return self.device.type == "cuda" and self.precision == "bf16"
+
+    def autocast(self) -> ContextManager[Any]:
+        if self.use_bf16:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def resolve_device(name: str) -> torch.device:
+    if name not in _DEVICES:
+        raise ConfigError(f"runtime.device must be one of {list(_DEVICES)}, got {name!r}")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("runtime.device is 'cuda' but no CUDA device is available; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def setup_runtime(params: dict) -> Runtime:
+    """Apply params.runtime (threads, TF32) and return the resolved runtime."""
+    runtime = params.get("runtime") or {}
+    precision = runtime.get("precision", "fp32")
+    if precision not in _PRECISIONS:
+        raise ConfigError(f"runtime.precision must be one of {list(_PRECISIONS)}, got {precision!r}")
+    threads = int(runtime.get("num_threads", 1))
+    if threads < 1:
+        raise ConfigError(f"runtime.num_threads must be >= 1, got {threads}")
+    workers = int(runtime.get("num_workers", 0))
+    if workers < 0:
+        raise ConfigError(f"runtime.num_workers must be >= 0, got {workers}")
+    device = resolve_device(runtime.get("device", "auto"))
+    torch.set_num_threads(threads)
+    if device.type == "cuda":
+        tf32 = precision == "bf16"
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+    return Runtime(device=device, precision=precision, num_workers=workers)

@@ -1,0 +1,225 @@
+"""The hooks every stage composes: progress, loss log, NaN guard, validation with
+model selection, and the per-epoch resume checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Callable, Mapping
+
+from tqdm import tqdm
+
+from arc.training.loop import Hook, Trainer, TrainingDivergedError
+from arc.utils.atomic import atomic_write_text
+
+HIGHER_IS_BETTER = {"delta1", "delta2", "delta3"}
+
+
+def _fmt(value) -> str:
+    return repr(float(value)) if isinstance(value, float) else str(value)
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[Mapping[str, str]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({c: row.get(c, "") for c in columns})
+    atomic_write_text(path, buf.getvalue())
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        return list(reader.fieldnames or []), list(reader)
+
+
+class ProgressHook(Hook):
+    """tqdm bar over the stage's steps plus a one-line summary per epoch (for log files)."""
+
+    name = "progress"
+
+    def __init__(self):
+        self.bar = None
+        self.sums: dict[str, float] = {}
+        self.count = 0
+
+    def before_train(self, trainer: Trainer) -> None:
+        self.bar = tqdm(total=trainer.total_steps, initial=trainer.state.step, desc=trainer.stage, disable=None, leave=False)
+
+    def before_epoch(self, trainer: Trainer) -> None:
+        self.sums, self.count = {}, 0
+
+    def after_step(self, trainer: Trainer) -> None:
+        for key, value in trainer.state.losses.items():
+            self.sums[key] = self.sums.get(key, 0.0) + float(value)
+        self.count += 1
+        self.bar.update(1)
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in trainer.state.losses.items()}, refresh=False)
+
+    def epoch_means(self) -> dict[str, float]:
+        return {k: v / max(self.count, 1) for k, v in self.sums.items()}
+
+    def after_epoch(self, trainer: Trainer) -> None:
+        means = " ".join(f"{k}={v:.4g}" for k, v in self.epoch_means().items())
+        tqdm.write(f"[{trainer.stage}] epoch {trainer.state.epoch + 1}/{trainer.epochs} step {trainer.state.step}: {means}")
+
+    def after_train(self, trainer: Trainer) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def state_dict(self) -> dict:
+        # Kept so a stage re-run after completion still reports its last epoch's losses.
+        return {"sums": dict(self.sums), "count": self.count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.sums, self.count = dict(state["sums"]), int(state["count"])
+
+
+class LossLogHook(Hook):
+    """log.csv: step, epoch, one column per loss; rewritten atomically at each epoch end.
+
+    On resume the rows past the resumed step are dropped, so the file equals that of an
+    uninterrupted run.
+    """
+
+    name = "loss_log"
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.columns = ["step", "epoch"]
+        self.rows: list[dict[str, str]] = []
+
+    def before_train(self, trainer: Trainer) -> None:
+        if trainer.state.step > 0 and self.path.is_file():
+            columns, rows = _read_csv(self.path)
+            self.columns = columns or self.columns
+            self.rows = [r for r in rows if int(r["step"]) <= trainer.state.step]
+
+    def after_step(self, trainer: Trainer) -> None:
+        row = {"step": str(trainer.state.step), "epoch": str(trainer.state.epoch)}
+        for key, value in trainer.state.losses.items():
+            if key not in self.columns:
+                self.columns.append(key)
+            row[key] = _fmt(float(value))
+        self.rows.append(row)
+
+    def after_epoch(self, trainer: Trainer) -> None:
+        _write_csv(self.path, self.columns, self.rows)
+
+
+class NaNGuardHook(Hook):
+    """Stop at the first non-finite loss, naming stage, step and loss; nothing is saved after it."""
+
+    name = "nan_guard"
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = Path(out_dir)
+        self.last_saved_epoch: int | None = None
+
+    def before_train(self, trainer: Trainer) -> None:
+        self.last_saved_epoch = trainer.state.epoch if trainer.state.epoch > 0 else None
+
+    def after_epoch(self, trainer: Trainer) -> None:
+        self.last_saved_epoch = trainer.state.epoch + 1
+
+    def after_step(self, trainer: Trainer) -> None:
+        for key, value in trainer.state.losses.items():
+            if not math.isfinite(float(value)):
+                kept = (
+                    f"kept {self.out_dir / 'last.pt'} and {self.out_dir / 'checkpoint.pt'} from epoch {self.last_saved_epoch}"
+                    if self.last_saved_epoch
+                    else "no checkpoint had been written yet by this stage"
+                )
+                raise TrainingDivergedError(
+                    f"stage {trainer.stage!r}: loss {key!r} is {float(value)} at step {trainer.state.step} "
+                    f"(epoch {trainer.state.epoch + 1}); training stopped, {kept}. Lower optim.lr or check the inputs."
+                )
+
+
+class ValidationHook(Hook):
+    """Evaluate on real_val after every epoch, write val.csv and the selected checkpoint.
+
+    selection "best": checkpoint.pt follows the best value of ``metric``;
+    selection "last": checkpoint.pt is the latest epoch (stages whose objective is not the
+    depth metric alone: GAN translator/inpainter, the attention temperature schedule).
+    """
+
+    name = "validation"
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        validate: Callable[[], dict[str, float]],
+        save_selected: Callable[[int, dict[str, float]], None],
+        metric: str | None,
+        selection: str,
+    ):
+        if selection not in ("best", "last"):
+            raise ValueError(f"selection must be 'best' or 'last', got {selection!r}")
+        if selection == "best" and metric is None:
+            raise ValueError("selection 'best' needs a metric")
+        self.path = Path(path)
+        self.validate = validate
+        self.save_selected = save_selected
+        self.metric = metric
+        self.selection = selection
+        self.rows: list[dict[str, str]] = []
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+        self.best_metrics: dict[str, float] = {}
+
+    def _better(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        if self.best_value is None:
+            return True
+        return value > self.best_value if self.metric in HIGHER_IS_BETTER else value < self.best_value
+
+    def after_epoch(self, trainer: Trainer) -> None:
+        metrics = self.validate()
+        epoch = trainer.state.epoch + 1
+        value = metrics.get(self.metric) if self.metric else None
+        selected = self.selection == "last" or (value is not None and self._better(float(value)))
+        if selected:
+            self.best_value = None if value is None else float(value)
+            self.best_epoch = epoch
+            self.best_metrics = {k: float(v) for k, v in metrics.items()}
+            self.save_selected(epoch, self.best_metrics)
+        row = {"epoch": str(epoch), "step": str(trainer.state.step)}
+        row.update({k: _fmt(float(v)) for k, v in metrics.items()})
+        row["selected"] = "1" if selected else "0"
+        self.rows.append(row)
+        columns = ["epoch", "step", *metrics.keys(), "selected"]
+        _write_csv(self.path, columns, self.rows)
+        note = f" (selected {self.metric}={value:.4g})" if selected and value is not None else ""
+        tqdm.write(f"[{trainer.stage}] val epoch {epoch}: " + " ".join(f"{k}={v:.4g}" for k, v in metrics.items()) + note)
+
+    def state_dict(self) -> dict:
+        return {
+            "rows": [dict(r) for r in self.rows],
+            "best_value": self.best_value,
+            "best_epoch": self.best_epoch,
+            "best_metrics": dict(self.best_metrics),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rows = [dict(r) for r in state["rows"]]
+        self.best_value = state["best_value"]
+        self.best_epoch = state["best_epoch"]
+        self.best_metrics = dict(state["best_metrics"])
+
+
+class ResumeCheckpointHook(Hook):
+    """Write last.pt (models, optimisers, step, epoch, RNG, hook states) after every epoch."""
+
+    name = "resume_checkpoint"
+
+    def __init__(self, save: Callable[[Trainer], None]):
+        self.save = save
+
+    def after_epoch(self, trainer: Trainer) -> None:
+        self.save(trainer)

@@ -1,0 +1,147 @@
+"""Table-2 rows as compositions of stages (``params["rows"]``).
+
+A row says which modules the real image passes through before D (``modules``: A, T, I) and
+which stages train, in order (``stages``). ``plan_row`` turns it into ordered ``StageStep``s,
+each with its output directory name and the upstream checkpoints it needs, named like the
+workflow's run folders (runs/<benchmark>/seed<S>/<name>/):
+
+    depth        syn_only | real_only | mix       (by the row's depth_source)
+    translator   translator
+    attention    attention-rho<R>  | attention_t-rho<R>   (_t: trained on T(x))
+    inpainting   inpainting-rho<R> | inpainting_t-rho<R>
+    joint        joint-rho<R>      | joint_t-rho<R>
+    finetune     <row>-rho<R> (rows with A) | <row>
+
+Rows that share a prefix of their chain share these folders (e.g. every ARC row reuses ``mix``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from arc.errors import ConfigError
+from arc.losses.sparsity import check_rho
+from arc.training.stages import STAGES
+
+MODULE_STAGE = {"T": "translator", "A": "attention", "I": "inpainting"}
+DEPTH_RUN = {"syn": "syn_only", "real": "real_only", "mix": "mix"}
+# Stages that must come before a stage when the row has them.
+ORDER_BEFORE = {
+    "attention": ("translator",),
+    "inpainting": ("attention", "translator", "joint"),
+    "joint": ("attention", "translator"),
+    "finetune": ("translator", "attention", "inpainting", "joint"),
+}
+
+
+def rho_tag(rho: float) -> str:
+    """Same spelling as arc.config.rho_tag (the workflow's folder names)."""
+    return f"rho{rho}"
+
+
+@dataclass(frozen=True)
+class StageStep:
+    stage: str  # module name in arc.training.stages
+    name: str  # output folder name (shared by rows with the same chain)
+    options: dict = field(default_factory=dict)  # other run() kwargs: source / rho / row
+    needs: dict = field(default_factory=dict)  # run() checkpoint kwarg -> name of the producing step
+
+    def to_dict(self) -> dict:
+        return {"stage": self.stage, "name": self.name, "options": dict(self.options), "needs": dict(self.needs)}
+
+
+def _row(params: dict, row: str) -> dict:
+    rows = params.get("rows") or {}
+    if row not in rows:
+        raise ConfigError(f"rows.{row}: no such row; rows in params: {sorted(rows)}")
+    return rows[row]
+
+
+def check_row(params: dict, row: str) -> dict:
+    """Validate ``rows.<row>`` and return it; messages name the key and what is expected."""
+    spec = _row(params, row)
+    modules, stages = list(spec.get("modules", [])), list(spec.get("stages", []))
+    key = f"rows.{row}"
+    bad = [m for m in modules if m not in MODULE_STAGE]
+    if bad:
+        raise ConfigError(f"{key}.modules has {bad}; allowed modules: A, T, I")
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ConfigError(f"{key}.stages has unknown stage(s) {unknown}; stages: {list(STAGES)}")
+    if not stages or stages[0] != "depth":
+        raise ConfigError(f"{key}.stages must start with 'depth' (D is pretrained first), got {stages}")
+    if len(set(stages)) != len(stages):
+        raise ConfigError(f"{key}.stages lists a stage twice: {stages}")
+    if spec.get("depth_source") not in DEPTH_RUN:
+        raise ConfigError(f"{key}.depth_source = {spec.get('depth_source')!r}: expected one of {sorted(DEPTH_RUN)}")
+    for letter, stage in MODULE_STAGE.items():
+        if letter in modules and stage not in stages:
+            raise ConfigError(f"{key}.modules has {letter} but {key}.stages lacks {stage!r} (which trains it)")
+        if stage in stages and letter not in modules:
+            raise ConfigError(f"{key}.stages trains {stage!r} but {key}.modules lacks {letter}")
+    if "I" in modules and "A" not in modules:
+        raise ConfigError(f"{key}.modules: I (inpainting) needs A (its holes come from A)")
+    if "joint" in stages and "A" not in modules:
+        raise ConfigError(f"{key}.stages has 'joint' (D + A) but {key}.modules lacks A")
+    for i, stage in enumerate(stages):
+        late = [s for s in stages[i + 1 :] if s in ORDER_BEFORE.get(stage, ())]
+        if late:
+            raise ConfigError(f"{key}.stages: {stage!r} must come after {late} (it uses their checkpoints)")
+    return spec
+
+
+def plan_row(params: dict, row: str, *, rho: float | None = None) -> list[StageStep]:
+    """The ordered stages of a row with their folder names and upstream checkpoints."""
+    spec = check_row(params, row)
+    modules, stages = set(spec["modules"]), spec["stages"]
+    if "A" in modules:
+        rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
+    t = "_t" if "T" in modules else ""
+    steps: list[StageStep] = []
+    made: dict[str, str] = {}  # checkpoint kwarg -> producing step name (latest wins: joint updates D and A)
+    for stage in stages:
+        if stage == "depth":
+            step = StageStep("depth", DEPTH_RUN[spec["depth_source"]], {"source": spec["depth_source"]})
+            made["depth"] = step.name
+        elif stage == "translator":
+            step = StageStep("translator", "translator")
+            made["translator"] = step.name
+        elif stage == "attention":
+            needs = {k: made[k] for k in ("depth", "translator") if k in made}
+            step = StageStep("attention", f"attention{t}-{rho_tag(rho)}", {"rho": rho}, needs)
+            made["attention"] = step.name
+        elif stage == "inpainting":
+            needs = {k: made[k] for k in ("attention", "translator") if k in made}
+            step = StageStep("inpainting", f"inpainting{t}-{rho_tag(rho)}", {}, needs)
+            made["inpainter"] = step.name
+        elif stage == "joint":
+            needs = {k: made[k] for k in ("depth", "attention", "translator") if k in made}
+            step = StageStep("joint", f"joint{t}-{rho_tag(rho)}", {"rho": rho}, needs)
+            made["depth"] = made["attention"] = step.name
+        else:  # finetune
+            needs = {k: made[k] for k in ("depth", "translator", "attention", "inpainter") if k in made}
+            name = f"{row}-{rho_tag(rho)}" if "A" in modules else row
+            step = StageStep("finetune", name, {"row": row}, needs)
+        steps.append(step)
+    return steps
+
+
+def final_checkpoint(root: str | Path, steps: Sequence[StageStep]) -> Path:
+    """The row's model: the selected checkpoint of its last stage."""
+    return Path(root) / steps[-1].name / "checkpoint.pt"
+
+
+def run_row(params: dict, row: str, *, data_dir, seed: int, root, rho: float | None = None, resume: bool = True) -> dict:
+    """Train every stage of a row into ``root/<step name>`` (finished stages return at once)."""
+    from arc.training.stages import get_stage
+
+    root = Path(root)
+    summaries = {}
+    for step in plan_row(params, row, rho=rho):
+        upstream = {kwarg: root / name / "checkpoint.pt" for kwarg, name in step.needs.items()}
+        summaries[step.name] = get_stage(step.stage).run(
+            params, data_dir=data_dir, seed=seed, out_dir=root / step.name, resume=resume, **step.options, **upstream
+        )
+    return summaries

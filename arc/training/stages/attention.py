@@ -1,0 +1,132 @@
+"""Stage `attention`: pretrain A with D (and T) fixed (ARC Sec. 3.1, 3.5).
+
+    l_A = ||D(M * T(x_r)) - y_r||_1 + lambda_kl * KL(rho || mean(M))     [+ lambda_adversarial * l_adv]
+M = Gumbel-sigmoid(A(x_r), tau) with tau decaying linearly tau_start -> tau_end over the stage's
+steps (A sees the raw image, M applies to T(x)); no inpainter yet, so removed pixels are 0.
+With lambda_adversarial > 0 a PatchGAN (BCE, optim.lr_discriminator) judges M * T(x_r) against
+synthetic images and A also learns to fool it (the authors' code trains A inside a CycleGAN).
+An epoch is one pass over real_train (syn_train cycled only for the adversarial term).
+Model selection: the last epoch, whose masks were trained at the final (near-binary)
+temperature; val.csv records depth metrics with hard masks and the keep rate.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from arc.errors import ConfigError
+from arc.losses.adversarial import GANLoss, discriminator_loss
+from arc.losses.sparsity import check_rho, kl_sparsity
+from arc.models.gumbel import linear_temperature
+from arc.models.pipeline import ARCPipeline
+from arc.training.data import paired_batches
+from arc.training.loop import Hook
+from arc.training.optim import make_adam
+from arc.training.stages.common import (
+    StagePlan,
+    build_network,
+    check_epochs,
+    check_input_size,
+    check_weight,
+    depth_l1,
+    freeze,
+    front_of,
+    load_upstream,
+    masked_validation,
+    optimize,
+    pipeline_roles,
+    prepare_stage,
+    run_training,
+    scalars,
+    section,
+)
+
+STAGE = "attention"
+
+
+def temperature_settings(params: dict) -> tuple[float, float]:
+    cfg = section(params, "training", STAGE)
+    start, end = cfg.get("tau_start"), cfg.get("tau_end")
+    for key, value in (("tau_start", start), ("tau_end", end)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"training.{STAGE}.{key} = {value!r}: expected a number > 0")
+    if end > start:
+        raise ConfigError(f"training.{STAGE}.tau_end = {end} must be <= tau_start = {start} (the temperature decays)")
+    return float(start), float(end)
+
+
+def run(
+    params: dict,
+    *,
+    data_dir,
+    seed: int,
+    out_dir,
+    depth,
+    translator=None,
+    rho: float | None = None,
+    resume: bool = True,
+    hooks: Sequence[Hook] = (),
+) -> dict:
+    cfg = section(params, "training", STAGE)
+    epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
+    tau_start, tau_end = temperature_settings(params)
+    lambda_kl = check_weight(cfg.get("lambda_kl"), f"training.{STAGE}.lambda_kl")
+    lambda_adv = check_weight(cfg.get("lambda_adversarial"), f"training.{STAGE}.lambda_adversarial")
+    rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
+    domains = ("real", "syn") if lambda_adv > 0 else ("real",)
+    ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=domains)
+    check_input_size(params, ["depth", "translator"] if translator else ["depth"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
+
+    nets = {"depth": freeze(load_upstream(depth, "depth", stage=STAGE, flag="--depth", params=params))}
+    if translator is not None:
+        nets["translator"] = freeze(load_upstream(translator, "translator", stage=STAGE, flag="--translator", params=params))
+    nets["attention"] = build_network(params, "attention")
+    optimizers = {"attention": make_adam(nets["attention"].parameters(), params["optim"])}
+    gan = GANLoss("bce")
+    if lambda_adv > 0:
+        nets["disc_attention"] = build_network(params, "disc_attention")
+        optimizers["disc_attention"] = make_adam(nets["disc_attention"].parameters(), params["optim"], discriminator=True)
+    for net in nets.values():
+        net.to(ctx.device)
+    pipeline = ARCPipeline(nets["depth"], attention=nets["attention"], translator=nets.get("translator"))
+    front = front_of(attention=nets["attention"], translator=nets.get("translator"))
+    streams = {d: ctx.stream(d) for d in domains}
+    total_steps = epochs * len(streams["real"])
+
+    def step(batch, state) -> dict[str, float]:
+        real = ctx.to_device(batch["real"])
+        tau = linear_temperature(state.step, total_steps, tau_start, tau_end)
+        with ctx.runtime.autocast():
+            out = pipeline(real["rgb"], tau=tau, hard=False, generator=ctx.generator)
+            losses = {"depth_real": depth_l1(out["depth_unit"], real, ctx.data.max_depth), "kl": kl_sparsity(out["mask"].float(), rho)}
+            total = losses["depth_real"] + lambda_kl * losses["kl"]
+            if lambda_adv > 0:
+                nets["disc_attention"].requires_grad_(False)
+                losses["adversarial"] = gan(nets["disc_attention"](out["masked"]), True)
+                total = total + lambda_adv * losses["adversarial"]
+        optimize(total, optimizers["attention"])
+        if lambda_adv > 0:
+            disc = nets["disc_attention"].requires_grad_(True)
+            syn = ctx.to_device(batch["syn"])["rgb"]
+            with ctx.runtime.autocast():
+                losses["disc"] = discriminator_loss(gan, disc(syn), disc(out["masked"].detach()))
+            optimize(losses["disc"], optimizers["disc_attention"])
+        return scalars({**losses, "total": total, "keep_rate": out["mask"].mean(), "tau": tau})
+
+    plan = StagePlan(
+        networks=nets,
+        trainable=tuple(r for r in nets if r in ("attention", "disc_attention")),
+        optimizers=optimizers,
+        epochs=epochs,
+        steps_per_epoch=lambda epoch: len(streams["real"]),
+        batches=lambda epoch: paired_batches("real", streams, epoch),
+        step_fn=lambda epoch: step,
+        validate=lambda: masked_validation(ctx, front, nets["depth"]),
+        metric=None,
+        selection="last",
+        saved_roles=pipeline_roles(nets),
+        meta={"rho": rho, "tau_end": tau_end, "translated": translator is not None},
+        inputs={k: v for k, v in (("depth", depth), ("translator", translator)) if v is not None},
+    )
+    return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
+

@@ -1,0 +1,154 @@
+"""Stage `finetune`: modular coordinate descent (ARC Alg. 1), A fixed with hard masks.
+
+For K = training.finetune.iterations iterations, alternate
+    eq. 14 over D, T, I:  ||D(x~_r) - y_r||_1 + ||D(x_s) - y_s||_1   (epochs_per_step epochs)
+    eq. 15 over D:        ||D(x~_r) - y_r||_1                         (epochs_per_step epochs)
+with x~_r the real image through the row's modules (``rows.<row>.modules``):
+x~_r = (1 - M) * I(M * T(x_r)) + M * T(x_r), M = hard A(x_r); a missing module is the
+identity, and without I the removed pixels are 0 (M * T(x_r)). Synthetic images reach D
+untouched. No adversarial or KL terms (Sec. 3.5). eq. 14 epochs are one pass over syn_train
+(real cycled), eq. 15 epochs one pass over real_train. Each module keeps one Adam across phases.
+Model selection: best ``training.validation.metric`` on real_val over all epochs.
+The checkpoint holds every module of the row.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from arc.errors import ConfigError
+from arc.training import checkpoint as ckpt
+from arc.training.data import paired_batches
+from arc.training.loop import Hook
+from arc.training.optim import make_adam
+from arc.training.stages.common import (
+    StagePlan,
+    check_epochs,
+    check_input_size,
+    check_translator_pairing,
+    depth_l1,
+    freeze,
+    front_of,
+    load_upstream,
+    masked_validation,
+    optimize,
+    pipeline_roles,
+    prepare_stage,
+    run_training,
+    scalars,
+    section,
+    validation_metric,
+)
+
+STAGE = "finetune"
+# row module letter -> (pipeline role, CLI flag)
+MODULES = {"T": ("translator", "--translator"), "A": ("attention", "--attention"), "I": ("inpainter", "--inpainter")}
+
+
+def phase_of(epoch: int, epochs_per_step: int) -> int:
+    """14 or 15: which equation of Alg. 1 epoch ``epoch`` optimises."""
+    return 14 if epoch % (2 * epochs_per_step) < epochs_per_step else 15
+
+
+def check_row_inputs(params: dict, row: str, given: dict) -> list[str]:
+    rows = section(params, "rows")
+    if row not in rows:
+        raise ConfigError(f"rows.{row}: no such row; rows in params: {sorted(rows)}")
+    modules = list(rows[row].get("modules", []))
+    for letter, (role, flag) in MODULES.items():
+        if letter in modules and given.get(role) is None:
+            raise ConfigError(
+                f"row {row!r} passes real images through {letter} (rows.{row}.modules = {modules}); "
+                f"finetune needs {flag} CHECKPOINT (produced by {ckpt.PRODUCER[role]})"
+            )
+        if letter not in modules and given.get(role) is not None:
+            raise ConfigError(f"row {row!r} has no {letter} (rows.{row}.modules = {modules}); drop {flag}")
+    return modules
+
+
+def run(
+    params: dict,
+    *,
+    data_dir,
+    seed: int,
+    out_dir,
+    row: str,
+    depth,
+    translator=None,
+    attention=None,
+    inpainter=None,
+    resume: bool = True,
+    hooks: Sequence[Hook] = (),
+) -> dict:
+    given = {"translator": translator, "attention": attention, "inpainter": inpainter}
+    modules = check_row_inputs(params, row, given)
+    cfg = section(params, "training", STAGE)
+    iterations = check_epochs(cfg.get("iterations"), f"training.{STAGE}.iterations")
+    per_step = check_epochs(cfg.get("epochs_per_step"), f"training.{STAGE}.epochs_per_step")
+    if attention is not None:
+        check_translator_pairing(attention, translator, stage=STAGE, flag="--attention")
+    if depth is None:
+        load_upstream(None, "depth", stage=STAGE, flag="--depth", params=params)
+    ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("syn", "real"))
+    roles = ["depth", *(MODULES[m][0] for m in modules)]
+    check_input_size(params, roles, ctx.data.height, ctx.data.width, ctx.data.data_dir)
+
+    nets = {"depth": load_upstream(depth, "depth", stage=STAGE, flag="--depth", params=params)}
+    for letter in ("T", "A", "I"):
+        role, flag = MODULES[letter]
+        if letter in modules:
+            nets[role] = load_upstream(given[role], role, stage=STAGE, flag=flag, params=params)
+    if "attention" in nets:
+        freeze(nets["attention"])  # A stays fixed: hard masks, no gradient (Sec. 3.5)
+    for net in nets.values():
+        net.to(ctx.device)
+    trained = tuple(r for r in ("depth", "translator", "inpainter") if r in nets)
+    optimizers = {role: make_adam(nets[role].parameters(), params["optim"]) for role in trained}
+    front = front_of(attention=nets.get("attention"), translator=nets.get("translator"), inpainter=nets.get("inpainter"))
+    streams = {"syn": ctx.stream("syn"), "real": ctx.stream("real")}
+    max_depth = ctx.data.max_depth
+    rho = ckpt.read_checkpoint(attention)["meta"].get("rho") if attention is not None else None
+
+    def step_eq14(batch, state) -> dict[str, float]:
+        real, syn = ctx.to_device(batch["real"]), ctx.to_device(batch["syn"])
+        n_r = real["rgb"].shape[0]
+        with ctx.runtime.autocast():
+            x_tilde = front(real["rgb"], hard=True)["net_input"]
+            pred = nets["depth"](torch.cat([x_tilde, syn["rgb"]]))
+            losses = {"depth_real": depth_l1(pred[:n_r], real, max_depth), "depth_syn": depth_l1(pred[n_r:], syn, max_depth)}
+            total = losses["depth_real"] + losses["depth_syn"]
+        optimize(total, *optimizers.values())
+        return scalars({**losses, "total": total, "phase": 14})
+
+    def step_eq15(batch, state) -> dict[str, float]:
+        real = ctx.to_device(batch["real"])
+        with torch.no_grad():  # only D is optimised in eq. 15
+            x_tilde = front(real["rgb"], hard=True)["net_input"]
+        with ctx.runtime.autocast():
+            total = depth_l1(nets["depth"](x_tilde), real, max_depth)
+        optimize(total, optimizers["depth"])
+        return scalars({"depth_real": total, "total": total, "phase": 15})
+
+    def batches(epoch: int):
+        if phase_of(epoch, per_step) == 14:
+            return paired_batches("syn", streams, epoch)
+        return paired_batches("real", {"real": streams["real"]}, epoch)
+
+    plan = StagePlan(
+        networks=nets,
+        trainable=trained,
+        optimizers=optimizers,
+        epochs=iterations * 2 * per_step,
+        steps_per_epoch=lambda epoch: len(streams["syn" if phase_of(epoch, per_step) == 14 else "real"]),
+        batches=batches,
+        step_fn=lambda epoch: step_eq14 if phase_of(epoch, per_step) == 14 else step_eq15,
+        validate=lambda: masked_validation(ctx, front, nets["depth"]),
+        metric=validation_metric(params),
+        selection="best",
+        saved_roles=pipeline_roles(nets),
+        meta={"row": row, "modules": modules, "rho": rho},
+        inputs={k: v for k, v in (("depth", depth), *given.items()) if v is not None},
+    )
+    return run_training(ctx, plan, resume=resume, extra_hooks=hooks)

@@ -1,0 +1,107 @@
+"""Stage `translator`: T = G_r2s trained as a CycleGAN with its twin G_s2r (ARC Sec. 3.3).
+
+Generators (one Adam, optim.lr):
+    l_trans = l_adv(D_syn(G_r2s(x_r)) -> real) + l_adv(D_real(G_s2r(x_s)) -> real)
+            + lambda_cycle * (|G_s2r(G_r2s(x_r)) - x_r|_1 + |G_r2s(G_s2r(x_s)) - x_s|_1)    (eq. 10)
+            + lambda_identity * (|G_s2r(x_r) - x_r|_1 + |G_r2s(x_s) - x_s|_1)              (eq. 11)
+Discriminators (PatchGAN, BCE, one Adam with optim.lr_discriminator):
+    0.5 * (bce(D_syn(x_s), 1) + bce(D_syn(G_r2s(x_r)), 0)) + the same for D_real.
+(No image history pool: the update is on the current batch's fakes.)
+An epoch is one pass over syn_train with real_train cycled alongside.
+Model selection: the last epoch (a GAN objective gives no depth metric to select on);
+val.csv records the cycle error on real_val as a diagnostic.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from arc.losses.adversarial import GANLoss, discriminator_loss
+from arc.training.data import paired_batches, validation_batches
+from arc.training.loop import Hook
+from arc.training.optim import make_adam
+from arc.training.stages.common import (
+    StagePlan,
+    build_network,
+    check_epochs,
+    check_input_size,
+    check_weight,
+    optimize,
+    prepare_stage,
+    run_training,
+    scalars,
+    section,
+)
+
+STAGE = "translator"
+
+
+def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hooks: Sequence[Hook] = ()) -> dict:
+    cfg = section(params, "training", STAGE)
+    epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
+    lambda_cycle = check_weight(cfg.get("lambda_cycle"), f"training.{STAGE}.lambda_cycle")
+    lambda_identity = check_weight(cfg.get("lambda_identity"), f"training.{STAGE}.lambda_identity")
+    ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("syn", "real"))
+    check_input_size(params, ["translator"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
+
+    nets = {role: build_network(params, role).to(ctx.device) for role in ("translator", "translator_s2r", "disc_syn", "disc_real")}
+    r2s, s2r, disc_syn, disc_real = (nets[r] for r in ("translator", "translator_s2r", "disc_syn", "disc_real"))
+    opt_gen = make_adam(itertools.chain(r2s.parameters(), s2r.parameters()), params["optim"])
+    opt_disc = make_adam(itertools.chain(disc_syn.parameters(), disc_real.parameters()), params["optim"], discriminator=True)
+    gan = GANLoss("bce")
+    streams = {"syn": ctx.stream("syn"), "real": ctx.stream("real")}
+
+    def step(batch, state) -> dict[str, float]:
+        x_r = ctx.to_device(batch["real"])["rgb"]
+        x_s = ctx.to_device(batch["syn"])["rgb"]
+        for disc in (disc_syn, disc_real):
+            disc.requires_grad_(False)  # the generator step must not touch the discriminators
+        with ctx.runtime.autocast():
+            fake_s, fake_r = r2s(x_r), s2r(x_s)
+            losses = {
+                "gan_r2s": gan(disc_syn(fake_s), True),
+                "gan_s2r": gan(disc_real(fake_r), True),
+                "cycle": F.l1_loss(s2r(fake_s), x_r) + F.l1_loss(r2s(fake_r), x_s),
+                "identity": F.l1_loss(s2r(x_r), x_r) + F.l1_loss(r2s(x_s), x_s),
+            }
+            gen_total = losses["gan_r2s"] + losses["gan_s2r"] + lambda_cycle * losses["cycle"] + lambda_identity * losses["identity"]
+        optimize(gen_total, opt_gen)
+        for disc in (disc_syn, disc_real):
+            disc.requires_grad_(True)
+        with ctx.runtime.autocast():
+            losses["disc_syn"] = discriminator_loss(gan, disc_syn(x_s), disc_syn(fake_s.detach()))
+            losses["disc_real"] = discriminator_loss(gan, disc_real(x_r), disc_real(fake_r.detach()))
+        optimize(losses["disc_syn"] + losses["disc_real"], opt_disc)
+        return scalars({**losses, "gen_total": gen_total})
+
+    @torch.no_grad()
+    def validate() -> dict[str, float]:
+        cycle = change = 0.0
+        count = 0
+        for batch in validation_batches(ctx.data["val"], ctx.batch_size, ctx.runtime.num_workers):
+            x = batch["rgb"].to(ctx.device)
+            translated = r2s(x)
+            n = x.shape[0]
+            cycle += float(F.l1_loss(s2r(translated).float(), x)) * n
+            change += float(F.l1_loss(translated.float(), x)) * n
+            count += n
+        return {"cycle_l1": cycle / count, "change_l1": change / count}
+
+    plan = StagePlan(
+        networks=nets,
+        trainable=tuple(nets),
+        optimizers={"generators": opt_gen, "discriminators": opt_disc},
+        epochs=epochs,
+        steps_per_epoch=lambda epoch: len(streams["syn"]),
+        batches=lambda epoch: paired_batches("syn", streams, epoch),
+        step_fn=lambda epoch: step,
+        validate=validate,
+        metric=None,
+        selection="last",
+        saved_roles=("translator",),
+    )
+    return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
