@@ -41,7 +41,7 @@ def read_rgb(path: Path, height: int, width: int) -> np.ndarray:
 
     try:
         with Image.open(path) as img:
-            return np.asarray(img.convert("RGB").resize((width, height), Image.BILINEAR))
+            return np.array(img.convert("RGB").resize((width, height), Image.BILINEAR))
     except (UnidentifiedImageError, OSError) as exc:
         raise DataError(f"{path}: not a readable image ({exc})") from exc
 

@@ -27,6 +27,7 @@ from arc.training.stages.common import (
     build_network,
     check_epochs,
     check_input_size,
+    check_discriminator_fits,
     check_weight,
     depth_l1,
     freeze,
@@ -85,6 +86,10 @@ def run(
     gan = GANLoss("bce")
     if lambda_adv > 0:
         nets["disc_attention"] = build_network(params, "disc_attention")
+        check_discriminator_fits(
+            nets["disc_attention"], "disc_attention", ctx.data.height, ctx.data.width,
+            "lower models.patch_discriminator.num_layers or set training.attention.lambda_adversarial: 0",
+        )
         optimizers["disc_attention"] = make_adam(nets["disc_attention"].parameters(), params["optim"], discriminator=True)
     for net in nets.values():
         net.to(ctx.device)

@@ -464,3 +464,13 @@ def front_of(*, attention=None, translator=None, inpainter=None) -> nn.Module:
     from arc.models.pipeline import ARCPipeline
 
     return ARCPipeline(nn.Identity(), attention=attention, translator=translator, inpainter=inpainter)
+
+
+def check_discriminator_fits(net: nn.Module, role: str, height: int, width: int, advice: str) -> None:
+    """Dry-run a discriminator at the cache's image size so a too-small size fails before training."""
+    x = torch.zeros(1, 3, height, width)
+    try:
+        with torch.no_grad():
+            net(x, torch.ones(1, 1, height, width)) if role == "disc_inpaint" else net(x)
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; the cache holds {height}x{width} images: {advice}") from exc

@@ -33,6 +33,7 @@ from arc.training.stages.common import (
     build_network,
     build_vgg,
     check_epochs,
+    check_discriminator_fits,
     check_input_size,
     check_translator_pairing,
     freeze,
@@ -92,6 +93,10 @@ def run(
     optimizers = {"inpainter": make_adam(nets["inpainter"].parameters(), params["optim"])}
     if weights.lambda_adversarial > 0:
         nets["disc_inpaint"] = build_network(params, "disc_inpaint")
+        check_discriminator_fits(
+            nets["disc_inpaint"], "disc_inpaint", ctx.data.height, ctx.data.width,
+            "set training.inpainting.lambda_adversarial: 0 (no discriminator) or use larger images",
+        )
         optimizers["disc_inpaint"] = make_adam(nets["disc_inpaint"].parameters(), params["optim"], discriminator=True)
     vgg = build_vgg(params)
     if vgg is None:

@@ -29,6 +29,7 @@ from arc.training.stages.common import (
     build_network,
     check_epochs,
     check_input_size,
+    check_discriminator_fits,
     check_weight,
     optimize,
     prepare_stage,
@@ -48,8 +49,11 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
     ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("syn", "real"))
     check_input_size(params, ["translator"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
 
-    nets = {role: build_network(params, role).to(ctx.device) for role in ("translator", "translator_s2r", "disc_syn", "disc_real")}
+    nets = {role: build_network(params, role) for role in ("translator", "translator_s2r", "disc_syn", "disc_real")}
     r2s, s2r, disc_syn, disc_real = (nets[r] for r in ("translator", "translator_s2r", "disc_syn", "disc_real"))
+    check_discriminator_fits(disc_syn.cpu(), "disc_syn", ctx.data.height, ctx.data.width, "lower models.patch_discriminator.num_layers")
+    for net in nets.values():
+        net.to(ctx.device)
     opt_gen = make_adam(itertools.chain(r2s.parameters(), s2r.parameters()), params["optim"])
     opt_disc = make_adam(itertools.chain(disc_syn.parameters(), disc_real.parameters()), params["optim"], discriminator=True)
     gan = GANLoss("bce")
@@ -76,7 +80,7 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
             losses["disc_syn"] = discriminator_loss(gan, disc_syn(x_s), disc_syn(fake_s.detach()))
             losses["disc_real"] = discriminator_loss(gan, disc_real(x_r), disc_real(fake_r.detach()))
         optimize(losses["disc_syn"] + losses["disc_real"], opt_disc)
-        return scalars({**losses, "gen_total": gen_total})
+        return scalars({**losses, "total": gen_total})
 
     @torch.no_grad()
     def validate() -> dict[str, float]:
