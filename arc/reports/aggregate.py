@@ -9,7 +9,7 @@ import pandas as pd
 
 from arc.errors import DataError
 from arc.evaluation.metrics import METRIC_KEYS
-from arc.evaluation.results import load_method_runs, method_dir
+from arc.evaluation.results import load_method_runs
 
 SEED_EXTRAS = ("mask_iou", "keep_rate")
 
@@ -42,8 +42,7 @@ def seed_metrics_frame(
                 record[key] = float(value) if value is not None else np.nan
             records.append(record)
     if missing and not allow_missing:
-        where = ", ".join(str(method_dir(results_root, "<S>", m) / "metrics.json").replace("seed<S>", "seed*")
-                          for m in missing[:3])
+        where = ", ".join(str(Path(results_root) / "seed*" / m / "metrics.json") for m in missing[:3])
         raise DataError(f"no results for methods {missing} under {results_root} (looked for {where})")
     columns = ["method", "seed", *METRIC_KEYS, "benchmark", "protocol", "rho", *SEED_EXTRAS]
     return pd.DataFrame.from_records(records, columns=columns)

@@ -76,7 +76,7 @@ def plot_rho_sweep(table: pd.DataFrame, metrics=RHO_FIGURE_METRICS) -> Figure:
     protocol = table["protocol"].iloc[0]
     sweep = table[table["kind"] == "sweep"]
     baselines = table[table["kind"] == "baseline"]
-    fig = Figure(figsize=(4.6 * len(metrics), 4.2), layout="constrained")
+    fig = Figure(figsize=(4.6 * len(metrics), 4.6), layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     colors = ["tab:gray", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
     for ax, metric in zip(axes, metrics):
@@ -94,7 +94,8 @@ def plot_rho_sweep(table: pd.DataFrame, metrics=RHO_FIGURE_METRICS) -> Figure:
         ax.set_xticklabels([f"{r:g}" for r in sweep["rho"]], rotation=45)
         ax.set_title(METRIC_LABELS[metric])
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8, loc="best")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=9)
     fig.suptitle(f"ARC: full vs sparsity ρ: {dataset}, protocol {protocol}")
     return fig
 

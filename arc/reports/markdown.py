@@ -29,8 +29,10 @@ def fmt_delta(value, digits: int = 3) -> str:
     """A difference with an arrow for its sign, as in the paper's Table 4 (``↓0.015``)."""
     if _is_missing(value):
         return "–"
-    arrow = "↓" if value < 0 else ("↑" if value > 0 else "")
-    return f"{arrow}{abs(float(value)):.{digits}f}"
+    text = f"{abs(float(value)):.{digits}f}"
+    if float(text) == 0.0:  # no arrow on a difference that rounds to zero
+        return text
+    return ("↓" if value < 0 else "↑") + text
 
 
 def _escape(cell: str) -> str:

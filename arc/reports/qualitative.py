@@ -61,6 +61,18 @@ def select_examples(gains: pd.DataFrame, n_examples: int) -> list[Example]:
     return chosen
 
 
+def _open_split(split_dir):
+    from arc.data.cache import open_cache
+
+    return open_cache(split_dir)
+
+
+def _load_pipeline(checkpoint, device: str):
+    from arc.training.checkpoint import load_pipeline
+
+    return load_pipeline(checkpoint, device)
+
+
 def _run(pipeline: Any, rgb: np.ndarray, device: str) -> dict:
     import torch
 
@@ -157,21 +169,18 @@ def write_fig_qualitative(
     params: dict | None = None,
 ) -> list[Example]:
     """Pick rows from ``seed``'s per-sample results, run both checkpoints on them, save the grid."""
-    from arc.data.cache import open_cache
-    from arc.training.checkpoint import load_pipeline
-
     gains = per_sample_gains(results_root, arc_method, baseline_method, protocol, combine="pool")
     gains = gains[gains["seed"] == seed]
     if not len(gains):
         raise DataError(f"no per-sample results of seed {seed} for both {arc_method} and {baseline_method} "
                         f"under {results_root}; the checkpoints drawn must be that seed's")
     examples = select_examples(gains, n_examples)
-    split = open_cache(split_dir)
+    split = _open_split(split_dir)
     dataset = split.manifest.get("benchmark", "")
     arc_label, mix_label = method_label(arc_method, params), method_label(baseline_method, params)
     fig = render_qualitative(
-        load_pipeline(arc_checkpoint, device),
-        load_pipeline(mix_checkpoint, device),
+        _load_pipeline(arc_checkpoint, device),
+        _load_pipeline(mix_checkpoint, device),
         split,
         examples,
         title=f"{arc_label} vs {mix_label}: best, median and worst per-image gains, {dataset}, "

@@ -42,7 +42,7 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
-    return atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+    return atomic_write_text(path, frame.to_csv(index=False, float_format="%.8g", lineterminator="\n"))
 
 
 # ------------------------------------------------------------------ Tables 2/3
@@ -110,7 +110,7 @@ def render_main_table_md(table: pd.DataFrame, protocol: Protocol, paper_table: s
         lines.append("Attention masks (removed region = where A's mask is 0) against the true clutter mask:\n")
         lines.append(markdown_table(
             ["Method", "rho", "keep rate", "IoU(removed, clutter)"],
-            [[r["label"], fmt_value(r["rho"], digits=5), fmt_value(r["keep_rate"], r["keep_rate_std"]),
+            [[r["label"], "–" if pd.isna(r["rho"]) else f"{float(r['rho']):g}", fmt_value(r["keep_rate"], r["keep_rate_std"]),
               fmt_value(r["mask_iou"], r["mask_iou_std"])] for _, r in extras.iterrows()],
         ))
     return "\n".join(lines)
