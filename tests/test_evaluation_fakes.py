@@ -90,6 +90,7 @@ class FakePipeline(torch.nn.Module):
     def __init__(self, with_mask: bool = True):
         super().__init__()
         self.with_mask = with_mask
+        self.attention = torch.nn.Identity() if with_mask else None  # as ARCPipeline: rows with A have one
         self.calls = []
 
     def forward(self, x, tau=None, hard=None):

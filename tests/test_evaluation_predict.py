@@ -118,3 +118,30 @@ def test_rho_for_method():
     assert rho_for_method("arc_full", params) == 0.85
     assert rho_for_method("arc_t", params) is None
     assert rho_for_method("mix", params) is None
+
+
+def test_predict_checkpoint_with_a_real_saved_pipeline(split_dir, tmp_path):
+    """End to end with the training package's checkpoint format and the model registry."""
+    from arc.evaluation.predict import predict_checkpoint
+    from arc.models.registry import build_model
+    from arc.training.checkpoint import module_record, save_selected
+
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    depth = build_model("depth_unet", base_width=4, num_downsamples=2, num_inception_blocks=1)
+    attention = build_model("attention_net", base_width=4, num_res_blocks=1)
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    save_selected(ckpt, stage="finetune", modules={"depth": module_record(depth), "attention": module_record(attention)},
+                  meta={"row": "arc_a", "rho": 0.9, "max_depth": 10.0, "seed": 1})
+    out = tmp_path / "res"
+    info = predict_checkpoint(ckpt, split_dir, out, method="arc_a", seed=1,
+                              protocol=get_protocol("synthrooms-indoor"), device="cpu")
+    assert info["rho"] == 0.9 and info["checkpoint_meta"]["row"] == "arc_a"
+    assert (out / "mask").is_dir() and 0.0 <= info["keep_rate"] <= 1.0
+    pred = np.load(out / "pred" / "img000.npy").astype(np.float32)
+    assert pred.shape == (8, 12) and pred.min() >= 0.0 and pred.max() <= 10.0
+
+    save_selected(ckpt, stage="depth", modules={"depth": module_record(depth)}, meta={"max_depth": 80.0})
+    with pytest.raises(DataError, match="max_depth 80.0"):
+        predict_checkpoint(ckpt, split_dir, tmp_path / "res2", method="mix", seed=1,
+                           protocol=get_protocol("synthrooms-indoor"), device="cpu")

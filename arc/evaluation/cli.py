@@ -112,7 +112,8 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
                         help="evaluation protocol (default: params evaluation.protocol)")
     parser.add_argument("--out", required=True, help="results folder to write: results/<benchmark>/seed<S>/<method>")
     parser.add_argument("--rho", type=float, default=None,
-                        help="sparsity the row was trained with (default: from the -rho<R> suffix or params rho for rows with A)")
+                        help="sparsity the row was trained with, recorded for rows with A (default: the checkpoint's, "
+                             "else the -rho<R> suffix, else params rho)")
     parser.add_argument("--input-array", default=None,
                         help="cache array fed to the pipeline (default: clean_rgb for oracle_declutter, else rgb)")
     parser.add_argument("--batch-size", type=int, default=None, help="default: params optim.batch_size, else 16")
@@ -123,7 +124,7 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    from arc.evaluation.predict import predict_checkpoint, rho_for_method
+    from arc.evaluation.predict import predict_checkpoint
 
     params = load_params(args.params)
     protocol_name = args.protocol or (params.get("evaluation") or {}).get("protocol")
@@ -135,7 +136,6 @@ def run_predict(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(int(runtime["num_threads"]))
     batch_size = args.batch_size or (params.get("optim") or {}).get("batch_size") or 16
-    rho = args.rho if args.rho is not None else rho_for_method(args.method, params)
     info = predict_checkpoint(
         args.checkpoint,
         args.split,
@@ -143,10 +143,11 @@ def run_predict(args: argparse.Namespace) -> int:
         method=args.method,
         seed=args.seed,
         protocol=get_protocol(protocol_name, crop=not args.no_crop),
-        rho=rho,
+        rho=args.rho,
         batch_size=int(batch_size),
         device=args.device or runtime.get("device") or "auto",
         input_array=args.input_array,
+        params=params,
     )
     extra = f"  keep_rate {info['keep_rate']:.3f}" if "keep_rate" in info else ""
     if info.get("mask_iou") is not None:

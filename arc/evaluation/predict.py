@@ -11,6 +11,7 @@ re-evaluating ``pred/`` (``arc evaluate``, Table 4) reproduces metrics.json.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,21 @@ from arc.evaluation.scoring import Scorer
 from arc.utils.atomic import atomic_directory, atomic_write_json
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+# Checkpoint metadata copied into metrics.json (provenance of the numbers).
+_META_KEYS = ("stage", "row", "seed", "epoch", "step", "selection", "benchmark")
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return value
+
+
+def mask_capable(pipeline: Any) -> bool:
+    """Whether the pipeline has an attention module (only then does rho mean anything)."""
+    return getattr(pipeline, "attention", None) is not None
 
 
 def resolve_device(name: str) -> str:
@@ -92,11 +108,14 @@ def predict_split(
     device: str = "cpu",
     input_array: str | None = None,
     checkpoint: str | Path | None = None,
+    params: dict | None = None,
 ) -> dict:
     """Predict every image of a cache split with ``pipeline`` and write ``out_dir``.
 
     ``pipeline(x, hard=True)`` must return a dict with ``depth_unit`` (Bx1xHxW in
     [-1, 1]) and ``mask`` (Bx1xHxW, 1 = keep, or None). Returns the metrics.json dict.
+    ``rho`` is recorded for pipelines with an attention module: the given value, else
+    the checkpoint's (``pipeline.arc_meta``), else the method suffix / params ``rho``.
     """
     import torch
 
@@ -111,6 +130,14 @@ def predict_split(
     names = list(split.names)
     _check_names(names, split_dir)
     max_depth = float(manifest["max_depth"])
+    meta = dict(getattr(pipeline, "arc_meta", None) or {})  # set by load_pipeline from the checkpoint
+    if meta.get("max_depth") is not None and abs(float(meta["max_depth"]) - max_depth) > 1e-6:
+        # D's [-1, 1] output maps to metres with the max_depth it was trained with; a mismatch rescales every depth.
+        raise DataError(
+            f"checkpoint {checkpoint or '(given pipeline)'} was trained with max_depth {meta['max_depth']} m, "
+            f"but {split_dir}/manifest.json says max_depth {max_depth} m; evaluate on the benchmark it was trained on"
+        )
+    rho = resolve_rho(rho, meta, method, params) if mask_capable(pipeline) else None
     images = _input_images(split, split_dir, input_array)
     clutter = _clutter_masks(split)
 
@@ -154,6 +181,7 @@ def predict_split(
             "metrics": scorer.metrics(),
             "input_array": input_array,
             "checkpoint": None if checkpoint is None else str(checkpoint),
+            "checkpoint_meta": {k: _jsonable(meta[k]) for k in _META_KEYS if k in meta},
         }
         if mask_stats.pixels:
             info["keep_rate"] = mask_stats.keep_rate
@@ -175,6 +203,7 @@ def predict_checkpoint(
     batch_size: int = 16,
     device: str = "auto",
     input_array: str | None = None,
+    params: dict | None = None,
 ) -> dict:
     """Load ``checkpoint`` (arc.training.checkpoint.load_pipeline) and run ``predict_split``."""
     from arc.training.checkpoint import load_pipeline
@@ -193,7 +222,16 @@ def predict_checkpoint(
         device=device,
         input_array=input_array,
         checkpoint=checkpoint,
+        params=params,
     )
+
+
+def resolve_rho(rho: float | None, meta: dict, method: str, params: dict | None) -> float | None:
+    if rho is not None:
+        return float(rho)
+    if meta.get("rho") is not None:
+        return float(meta["rho"])
+    return rho_for_method(method, params)
 
 
 def rho_for_method(method: str, params: dict | None) -> float | None:
