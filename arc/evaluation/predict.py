@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -95,6 +95,34 @@ def _check_names(names: list[str], split_dir: Path) -> None:
         raise DataError(f"{split_dir}/manifest.json: sample names are not unique")
 
 
+def run_pipeline(
+    pipeline: Any, images, max_depth: float, *, batch_size: int, device: str
+) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+    """Yield (index, depth in metres as stored: float16 HxW, kept-pixel mask or None) per image.
+
+    Batched, ``torch.no_grad``, eval mode, hard (binary) attention masks.
+    """
+    import torch
+
+    from arc.data.transforms import rgb_to_tensor, unit_to_depth
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    pipeline.eval()
+    if hasattr(pipeline, "to"):
+        pipeline.to(device)
+    for start in range(0, len(images), batch_size):
+        stop = min(start + batch_size, len(images))
+        x = rgb_to_tensor(np.array(images[start:stop])).to(device)  # copy: cache arrays are read-only memmaps
+        with torch.no_grad():
+            out = pipeline(x, hard=True)
+        depth = unit_to_depth(out["depth_unit"].float(), max_depth)[:, 0].cpu().numpy().astype(np.float16)
+        mask = out.get("mask")
+        keep = None if mask is None else (mask[:, 0] > 0.5).cpu().numpy()
+        for b in range(stop - start):
+            yield start + b, depth[b], None if keep is None else keep[b]
+
+
 def predict_split(
     pipeline: Any,
     split_dir: str | Path,
@@ -117,13 +145,7 @@ def predict_split(
     ``rho`` is recorded for pipelines with an attention module: the given value, else
     the checkpoint's (``pipeline.arc_meta``), else the method suffix / params ``rho``.
     """
-    import torch
-
-    from arc.data.transforms import rgb_to_tensor, unit_to_depth
-
     split_dir = Path(split_dir)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     input_array = input_array or default_input_array(method)
     split = _open_split(split_dir)
     manifest = split.manifest
@@ -141,30 +163,18 @@ def predict_split(
     images = _input_images(split, split_dir, input_array)
     clutter = _clutter_masks(split)
 
-    pipeline.eval()
-    if hasattr(pipeline, "to"):
-        pipeline.to(device)
     scorer = Scorer(protocol)
     mask_stats = MaskStats()
     with atomic_directory(out_dir) as tmp:
         (tmp / PRED_DIR).mkdir()
-        for start in range(0, len(names), batch_size):
-            stop = min(start + batch_size, len(names))
-            x = rgb_to_tensor(np.array(images[start:stop])).to(device)  # copy: cache arrays are read-only memmaps
-            with torch.no_grad():
-                out = pipeline(x, hard=True)
-            depth = unit_to_depth(out["depth_unit"].float(), max_depth)[:, 0].cpu().numpy()
-            mask = out.get("mask")
-            keep = None if mask is None else (mask[:, 0] > 0.5).cpu().numpy()
-            for b, index in enumerate(range(start, stop)):
-                name = names[index]
-                stored = depth[b].astype(np.float16)
-                np.save(tmp / PRED_DIR / f"{name}.npy", stored, allow_pickle=False)
-                scorer.add(name, stored.astype(np.float32), split.depth_m(index))
-                if keep is not None:
-                    (tmp / MASK_DIR).mkdir(exist_ok=True)
-                    (tmp / MASK_DIR / f"{name}.png").write_bytes(encode_mask_png(keep[b]))
-                    mask_stats.add(keep[b], None if clutter is None else np.asarray(clutter[index]) > 0)
+        for index, depth, keep in run_pipeline(pipeline, images, max_depth, batch_size=batch_size, device=device):
+            name = names[index]
+            np.save(tmp / PRED_DIR / f"{name}.npy", depth, allow_pickle=False)
+            scorer.add(name, depth.astype(np.float32), split.depth_m(index))
+            if keep is not None:
+                (tmp / MASK_DIR).mkdir(exist_ok=True)
+                (tmp / MASK_DIR / f"{name}.png").write_bytes(encode_mask_png(keep))
+                mask_stats.add(keep, None if clutter is None else np.asarray(clutter[index]) > 0)
 
         info = {
             "format": RESULTS_FORMAT,
