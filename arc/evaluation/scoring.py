@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from arc.errors import DataError
-from arc.evaluation.metrics import METRIC_KEYS, NUM_SUMS, aggregate_sums, metric_sums, metrics_from_sums
+from arc.evaluation.metrics import NUM_SUMS, aggregate_sums, metric_sums, metrics_from_sums
 from arc.evaluation.protocols import Protocol
 
 
@@ -72,5 +72,3 @@ class Scorer:
             )
         return aggregate_sums(self.sums, self.protocol.pooling)
 
-
-__all__ = ["METRIC_KEYS", "Scorer", "score_image"]
