@@ -1,28 +1,34 @@
-"""Shared start-up for the workflow scripts: log mirroring and clean user-facing errors."""
+"""Shared start-up for the workflow's thin scripts: argument parsing, log mirroring, clean errors.
+
+A script in workflow/scripts/ is one line that hands its package's argument builder and runner to
+``run_cli``; the same builders back the `arc` command, so both take the same options.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from typing import Callable, Sequence
 
 from arc.errors import ArcError
 from arc.utils.logs import tee_output
 
 
-def base_parser(description: str) -> argparse.ArgumentParser:
+def run_cli(
+    add_arguments: Callable[[argparse.ArgumentParser], object],
+    run: Callable[[argparse.Namespace], object],
+    description: str,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Parse with ``add_arguments`` (+ --log), mirror output into --log, run; ArcError -> exit 2."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--params", default="params.yaml", help="settings file (default: params.yaml)")
-    parser.add_argument("--log", default=None, help="also write everything printed to this file")
-    return parser
-
-
-def run_script(parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], object], argv=None) -> None:
-    """Parse, mirror output into --log, run ``body``; an ArcError exits 2 with its message only."""
+    add_arguments(parser)
+    if not any("--log" in action.option_strings for action in parser._actions):
+        parser.add_argument("--log", default=None, help="also write everything printed to this file")
     args = parser.parse_args(argv)
     with tee_output(args.log):
         try:
-            body(args)
+            return int(run(args) or 0)
         except ArcError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
+            return 2
