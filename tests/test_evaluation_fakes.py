@@ -2,8 +2,7 @@
 
 - ``write_fake_cache``: a tiny cache split in the documented layout
   (docs/ARCHITECTURE.md, "Benchmarks and the decoded cache").
-- ``open_split``: ``arc.data.cache.open_cache`` when the data package provides it,
-  else a minimal reader of the same layout.
+- ``open_split``: ``arc.data.cache.open_cache`` (the fake cache must pass its checks).
 - ``FakePipeline``: ``forward(x, hard=True)`` -> dict like ARCPipeline's.
 - ``write_fake_run``: a results/<bench>/seed<S>/<method>/ folder with given numbers.
 """
@@ -54,34 +53,10 @@ def write_fake_cache(
     return split_dir
 
 
-class _LayoutReader:
-    """Reads the documented cache layout (used until arc.data.cache exists)."""
-
-    def __init__(self, split_dir):
-        split_dir = Path(split_dir)
-        self.manifest = json.loads((split_dir / "manifest.json").read_text())
-        self.names = list(self.manifest["names"])
-        self._arrays = {k: np.load(split_dir / v, mmap_mode="r") for k, v in self.manifest["arrays"].items()}
-        self.rgb = self._arrays["rgb"]
-
-    def depth_m(self, i: int) -> np.ndarray:
-        return self._arrays["depth"][i].astype(np.float32) * np.float32(self.manifest["depth_scale"])
-
-    def array(self, name: str):
-        return self._arrays[name]
-
-
 def open_split(split_dir):
-    try:
-        from arc.data.cache import open_cache
-    except ImportError:
-        return _LayoutReader(split_dir)
+    from arc.data.cache import open_cache
+
     return open_cache(split_dir)
-
-
-def patch_open_split(monkeypatch, *modules) -> None:
-    for module in modules:
-        monkeypatch.setattr(module, "_open_split", open_split)
 
 
 class FakePipeline(torch.nn.Module):

@@ -7,7 +7,6 @@ import cv2
 import numpy as np
 import pytest
 
-import arc.evaluation.predict as predict_module
 from arc.errors import DataError
 from arc.evaluation.evaluate import evaluate_folders
 from arc.evaluation.metrics import METRIC_KEYS
@@ -16,14 +15,13 @@ from arc.evaluation.protocols import get_protocol
 from arc.evaluation.results import load_method_runs
 
 try:
-    from tests.test_evaluation_fakes import FakePipeline, open_split, patch_open_split, write_fake_cache
+    from tests.test_evaluation_fakes import FakePipeline, open_split, write_fake_cache
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
-    from test_evaluation_fakes import FakePipeline, open_split, patch_open_split, write_fake_cache
+    from test_evaluation_fakes import FakePipeline, open_split, write_fake_cache
 
 
 @pytest.fixture
-def split_dir(tmp_path, monkeypatch):
-    patch_open_split(monkeypatch, predict_module)
+def split_dir(tmp_path):
     return write_fake_cache(tmp_path / "cache" / "real_test", n=5, height=8, width=12)
 
 
@@ -100,8 +98,7 @@ def test_oracle_reads_the_clutter_free_twin(split_dir, tmp_path):
     assert oracle["metrics"] != real["metrics"]
 
 
-def test_oracle_without_clean_rgb_fails_clearly(tmp_path, monkeypatch):
-    patch_open_split(monkeypatch, predict_module)
+def test_oracle_without_clean_rgb_fails_clearly(tmp_path):
     split_dir = write_fake_cache(tmp_path / "c" / "real_test", with_clutter=False)
     with pytest.raises(DataError, match="clean_rgb"):
         _run(split_dir, tmp_path / "o", method="oracle_declutter", pipeline=FakePipeline(with_mask=False))

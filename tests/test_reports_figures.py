@@ -15,10 +15,10 @@ from arc.reports.qualitative import render_qualitative, select_examples, write_f
 from arc.reports.stats import bootstrap_mean_ci
 
 try:
-    from tests.test_evaluation_fakes import (FakePipeline, open_split, patch_open_split, uniform_metrics,
-                                             write_fake_cache, write_fake_run)
+    from tests.test_evaluation_fakes import (FakePipeline, open_split, uniform_metrics, write_fake_cache,
+                                             write_fake_run)
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
-    from test_evaluation_fakes import (FakePipeline, open_split, patch_open_split, uniform_metrics,
+    from test_evaluation_fakes import (FakePipeline, open_split, uniform_metrics,
                                        write_fake_cache, write_fake_run)
 
 SWEEP = {"arc_full-rho0.75": 0.30, "arc_full-rho0.9": 0.20, "arc_full-rho0.99999": 0.25}
@@ -155,8 +155,6 @@ def test_qualitative_grid_renders_all_panels(tmp_path, monkeypatch):
     image_axes = [ax for ax in fig.get_axes() if ax.get_images() or ax.texts]
     assert len(image_axes) == 3 * 7
     assert fig.get_axes()[0].get_title() == "input x"
-
-    patch_open_split(monkeypatch, qualitative_module)
     monkeypatch.setattr(qualitative_module, "_load_pipeline", lambda path, device: FakePipeline())
     out = tmp_path / "fig5.png"
     chosen = write_fig_qualitative("arc.pt", "mix.pt", split_dir, root, out, arc_method="arc_full-rho0.85",

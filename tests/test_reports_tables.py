@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import arc.reports.regions as regions_module
 from arc.cli import main
 from arc.errors import DataError
 from arc.evaluation.depth_io import write_mask_png
@@ -18,9 +17,9 @@ from arc.reports.regions import build_table4
 from arc.reports.tables import write_main_table, write_table4
 
 try:
-    from tests.test_evaluation_fakes import open_split, patch_open_split, uniform_metrics, write_fake_cache, write_fake_run
+    from tests.test_evaluation_fakes import open_split, uniform_metrics, write_fake_cache, write_fake_run
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
-    from test_evaluation_fakes import open_split, patch_open_split, uniform_metrics, write_fake_cache, write_fake_run
+    from test_evaluation_fakes import open_split, uniform_metrics, write_fake_cache, write_fake_run
 
 PARAMS = {
     "benchmark": "synthrooms-indoor",
@@ -121,10 +120,9 @@ def test_report_table_cli_takes_methods_and_protocol_from_params(results, tmp_pa
 
 
 @pytest.fixture
-def table4_setup(tmp_path, monkeypatch):
+def table4_setup(tmp_path):
     """Two seeds. ARC: exact where its mask removed pixels (left half), +20 % where kept.
     mix: +10 % (seed 0) / +30 % (seed 1) everywhere."""
-    patch_open_split(monkeypatch, regions_module)
     split_dir = write_fake_cache(tmp_path / "cache" / "real_test", n=4, height=8, width=12)
     split = open_split(split_dir)
     root = tmp_path / "results"
