@@ -71,9 +71,12 @@ def test_rho_figure_draws_one_curve_and_a_line_per_baseline(sweep_results):
     assert "synthrooms-indoor" in fig._suptitle.get_text() and "protocol" in fig._suptitle.get_text()
 
 
-def test_rho_figure_needs_sweep_results(sweep_results, tmp_path):
+def test_rho_figure_needs_sweep_results_with_consistent_rho(sweep_results, tmp_path):
     with pytest.raises(DataError, match="arc_full-rho0.5"):
         write_fig_rho(sweep_results, ["arc_full-rho0.5"], list(BASELINES), "synthrooms-indoor", tmp_path / "f.png")
+    write_fake_run(sweep_results, "arc_full-rho0.8", 0, metrics=uniform_metrics(0.2), rho=0.85)
+    with pytest.raises(DataError, match="record rho 0.85 in metrics.json, but the name says 0.8"):
+        rho_sweep_table(sweep_results, ["arc_full-rho0.8"], [], "synthrooms-indoor")
 
 
 def _per_sample(values):

@@ -56,8 +56,13 @@ def rho_sweep_table(
         if method in baseline_methods:
             rhos.append(np.nan)
             continue
-        value = rho_stored.get(method)
-        value = value if value is not None and not pd.isna(value) else rho_from_method(method)
+        stored = rho_stored.get(method)
+        stored = None if stored is None or pd.isna(stored) else float(stored)
+        named = rho_from_method(method)
+        if stored is not None and named is not None and abs(stored - named) > 1e-9:
+            raise DataError(f"results of {method!r} record rho {stored} in metrics.json, but the name says {named}; "
+                            "was the wrong checkpoint evaluated?")
+        value = stored if stored is not None else named
         if value is None:
             raise DataError(f"cannot tell the rho of sweep method {method!r}: no rho in its metrics.json "
                             "and no -rho<R> suffix in its name")
