@@ -1,0 +1,209 @@
+"""The decoded cache: each split stored once as uint8 RGB / uint16 depth .npy arrays.
+
+Layout of ``data/cache/<benchmark>/<split>/`` (see docs/ARCHITECTURE.md):
+``manifest.json`` + ``rgb.npy`` (N, H, W, 3) uint8 + ``depth.npy`` (N, H, W) uint16
+(metres = value * depth_scale, 0 = invalid) + for SynthRooms real splits the
+evaluation-only ``clutter_mask.npy``, ``clean_rgb.npy``, ``clean_depth.npy``.
+Arrays are opened memory-mapped, so training never decodes images per epoch.
+A split is written into a temporary directory and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from arc.data.preprocess import DEPTH_SCALE, FAMILY_MAX_DEPTH, depth_to_uint16, preprocess_record, spec_for
+from arc.errors import DataError
+from arc.utils.atomic import atomic_directory, atomic_write_json
+
+FORMAT = "arc-cache/1"
+# name -> (dtype, trailing shape after (N, H, W), depth-like?)
+ARRAY_KINDS = {
+    "rgb": (np.uint8, (3,), False),
+    "depth": (np.uint16, (), True),
+    "clutter_mask": (np.uint8, (), False),
+    "clean_rgb": (np.uint8, (3,), False),
+    "clean_depth": (np.uint16, (), True),
+}
+EVAL_ONLY = ("clutter_mask", "clean_rgb", "clean_depth")
+REQUIRED_KEYS = ("format", "benchmark", "dataset", "family", "domain", "split", "count", "height", "width",
+                 "max_depth", "depth_scale", "names", "arrays", "eval_only")
+
+
+@dataclass
+class CacheSplit:
+    """A memory-mapped cache split. ``rgb``/``depth`` are the training arrays; eval-only
+    arrays are opened on request with ``array(name)``."""
+
+    path: Path
+    manifest: dict
+
+    def __post_init__(self):
+        self.names: list[str] = list(self.manifest["names"])
+        self.depth_scale = float(self.manifest["depth_scale"])
+        self.max_depth = float(self.manifest["max_depth"])
+        self._arrays: dict[str, np.ndarray] = {}
+        self.rgb = self.array("rgb")
+        self.depth = self.array("depth")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def eval_only(self) -> tuple[str, ...]:
+        return tuple(self.manifest["eval_only"])
+
+    def has(self, name: str) -> bool:
+        return name in self.manifest["arrays"]
+
+    def array(self, name: str) -> np.ndarray:
+        if name not in self._arrays:
+            if name not in self.manifest["arrays"]:
+                raise DataError(
+                    f"{self.path / 'manifest.json'}: no array {name!r}; this split has "
+                    f"{', '.join(self.manifest['arrays'])}"
+                )
+            self._arrays[name] = _load_checked(self.path, self.manifest, name)
+        return self._arrays[name]
+
+    def depth_m(self, index: int) -> np.ndarray:
+        """Depth of sample ``index`` in metres, float32, 0 = invalid."""
+        return self.depth[index].astype(np.float32) * self.depth_scale
+
+    def clean_depth_m(self, index: int) -> np.ndarray:
+        return self.array("clean_depth")[index].astype(np.float32) * self.depth_scale
+
+
+def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
+    file = path / manifest["arrays"][name]
+    if not file.is_file():
+        raise DataError(f"{file}: not found; the manifest {path / 'manifest.json'} lists it as array {name!r}")
+    try:
+        array = np.load(file, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{file}: not a readable .npy array ({exc}); rebuild the cache split") from None
+    dtype, trailing, _ = ARRAY_KINDS.get(name, (None, None, None))
+    expected = (manifest["count"], manifest["height"], manifest["width"]) + (trailing or ())
+    if trailing is not None and (array.shape != expected or array.dtype != dtype):
+        raise DataError(
+            f"{file}: {array.dtype} array of shape {array.shape}; expected {np.dtype(dtype)} {expected} "
+            f"from {path / 'manifest.json'}"
+        )
+    return array
+
+
+def open_cache(path: str | os.PathLike) -> CacheSplit:
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not manifest_path.is_file():
+        raise DataError(f"{manifest_path}: not found; expected a cache split written by `arc data cache`")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{manifest_path}: not valid JSON ({exc})") from None
+    if manifest.get("format") != FORMAT:
+        raise DataError(f"{manifest_path}: format {manifest.get('format')!r}; expected {FORMAT!r}")
+    missing = [k for k in REQUIRED_KEYS if k not in manifest]
+    if missing:
+        raise DataError(f"{manifest_path}: missing key(s) {', '.join(missing)}")
+    if len(manifest["names"]) != manifest["count"]:
+        raise DataError(f"{manifest_path}: {len(manifest['names'])} names but count {manifest['count']}")
+    return CacheSplit(path, manifest)
+
+
+def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, benchmark: str, dataset: str,
+                family: str, domain: str, split: str, height: int, width: int, max_depth: float | None = None,
+                depth_scale: float | None = None, extras: tuple[str, ...] = (), source: dict | None = None) -> CacheSplit:
+    """Write ``count`` preprocessed records (already at ``height`` x ``width``) as one cache split.
+
+    ``extras`` names the evaluation-only arrays every record carries in ``record.extras``.
+    """
+    max_depth = float(max_depth if max_depth is not None else FAMILY_MAX_DEPTH[family])
+    depth_scale = float(depth_scale if depth_scale is not None else DEPTH_SCALE[family])
+    unknown = [e for e in extras if e not in EVAL_ONLY]
+    if unknown:
+        raise DataError(f"unknown extra array(s) {unknown}; expected some of {', '.join(EVAL_ONLY)}")
+    if count < 1:
+        raise DataError(f"split {split} of {benchmark}: no samples to cache; expected at least one")
+    names: list[str] = []
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir) as tmp:
+        arrays = {}
+        for name in ("rgb", "depth", *extras):
+            dtype, trailing, _ = ARRAY_KINDS[name]
+            arrays[name] = np.lib.format.open_memmap(tmp / f"{name}.npy", mode="w+", dtype=dtype,
+                                                     shape=(count, height, width) + trailing)
+        for i, record in enumerate(records):
+            if i >= count:
+                raise DataError(f"split {split}: more than the expected {count} samples")
+            if record.rgb.shape != (height, width, 3) or record.depth.shape != (height, width):
+                raise DataError(
+                    f"sample {record.name}: RGB {record.rgb.shape} / depth {record.depth.shape} after preprocessing; "
+                    f"expected {height}x{width}"
+                )
+            arrays["rgb"][i] = record.rgb
+            arrays["depth"][i] = depth_to_uint16(record.depth, depth_scale, record.name)
+            for name in extras:
+                if name not in record.extras:
+                    raise DataError(f"sample {record.name}: no {name} array; expected every sample to carry it")
+                value = record.extras[name]
+                arrays[name][i] = depth_to_uint16(value, depth_scale, record.name) if ARRAY_KINDS[name][2] else value
+            names.append(record.name)
+        if len(names) != count:
+            raise DataError(f"split {split}: got {len(names)} samples; expected {count}")
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})[:3]
+            raise DataError(f"split {split}: duplicate sample names {dup}; expected each sample once")
+        for array in arrays.values():
+            array.flush()
+        del arrays
+        manifest = {
+            "format": FORMAT, "benchmark": benchmark, "dataset": dataset, "family": family, "domain": domain,
+            "split": split, "count": count, "height": height, "width": width, "max_depth": max_depth,
+            "depth_scale": depth_scale, "names": names,
+            "arrays": {name: f"{name}.npy" for name in ("rgb", "depth", *extras)},
+            "eval_only": list(extras), "source": source or {},
+        }
+        atomic_write_json(tmp / "manifest.json", manifest)
+    return open_cache(out_dir)
+
+
+def build_cache(dataset: str, root, out_dir, *, height: int | None = None, width: int | None = None,
+                list_path=None, split: str | None = None, benchmark: str | None = None, domain: str | None = None,
+                depth_root=None, variants=None, vkitti_version: str | None = None) -> CacheSplit:
+    """Read a dataset (all entries or those of a split list), preprocess, and write one cache split."""
+    from arc.data.readers import open_reader
+    from arc.data.sampling import read_split_list
+
+    reader = open_reader(dataset, root, split=split, depth_root=depth_root, variants=variants,
+                         vkitti_version=vkitti_version)
+    try:
+        if dataset == "synthrooms":
+            if split is None:
+                raise DataError("--split is required for --dataset synthrooms (syn_train, real_train, real_val or real_test)")
+            height = height or reader.meta["height"]
+            width = width or reader.meta["width"]
+        if not height or not width:
+            raise DataError("--height and --width are required for real datasets")
+        entries = reader.entries() if list_path is None else [reader.parse_entry(l) for l in read_split_list(list_path)]
+        if not entries:
+            raise DataError(f"{list_path or root}: no samples found for dataset {dataset}")
+        out_dir = Path(out_dir)
+        spec = spec_for(dataset, height, width, max_depth=reader.max_depth, family=reader.family)
+        extras = tuple(EVAL_ONLY) if dataset == "synthrooms" and reader.domain == "real" else ()
+        records = (preprocess_record(reader.read(e), spec) for e in entries)
+        return write_cache(
+            out_dir, records, count=len(entries), benchmark=benchmark or out_dir.parent.name, dataset=dataset,
+            family=reader.family, domain=domain or reader.domain, split=split or out_dir.name, height=height,
+            width=width, max_depth=spec.max_depth, extras=extras,
+            source={"root": str(root), "list": str(list_path) if list_path else None, "preprocess": spec.as_dict()},
+        )
+    finally:
+        if hasattr(reader, "close"):
+            reader.close()

@@ -1,0 +1,130 @@
+"""KITTI: raw RGB + annotated depth (uint16, metres = value / 256, 0 = invalid).
+
+Layouts (found automatically):
+- KITTI raw + depth benchmark: RGB ``ROOT/<date>/<drive>/image_02/data/<frame>.png``; depth
+  ``DEPTH_ROOT/{train,val}/<drive>/proj_depth/groundtruth/image_02/<frame>.png`` (DEPTH_ROOT
+  defaults to ROOT; ``ROOT/<date>/<drive>/proj_depth/...`` is also accepted);
+- paired folders: ``ROOT/rgb/<name>.png`` with ``ROOT/depth/<name>.png``.
+
+Entries are Eigen-style lines ``<date>/<drive> <frame> [l|r]`` (l = image_02,
+r = image_03), or ``<name>`` for paired folders. Names are ``<drive>_<frame>``
+(the drive name contains the date) or ``<name>``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from arc.data.readers.base import (
+    DepthRange, Reader, Record, check_depth_range, check_pair, read_depth_png, read_rgb, require_dir,
+)
+from arc.errors import DataError
+
+KITTI_DEPTH_SCALE = 1.0 / 256.0
+KITTI_RANGE = DepthRange(median_min=1.0, median_max=120.0)
+KITTI_UNIT = "uint16 metres * 256 (metres = value / 256)"
+_SIDES = {"l": "image_02", "r": "image_03"}
+
+
+def kitti_depth_from_png(path) -> np.ndarray:
+    depth = read_depth_png(path).astype(np.float32) * KITTI_DEPTH_SCALE
+    check_depth_range(depth, KITTI_RANGE, path, KITTI_UNIT)
+    return depth
+
+
+class KittiReader(Reader):
+    dataset = "kitti"
+    family = "outdoor"
+    domain = "real"
+    max_depth = 80.0
+
+    def __init__(self, root, depth_root=None):
+        self.root = require_dir(Path(root), "the KITTI raw folder (<date>/<drive>/image_02/data) or rgb/ + depth/")
+        self.depth_root = Path(depth_root) if depth_root else self.root
+        self.paired = (self.root / "rgb").is_dir() and (self.root / "depth").is_dir()
+
+    # --- entries ----------------------------------------------------------------------------
+    def parse_entry(self, line: str) -> str:
+        fields = line.split()
+        if self.paired:
+            if len(fields) != 1:
+                raise DataError(f"KITTI entry {line.strip()!r}: expected one file name for the rgb/ + depth/ layout")
+            return Path(fields[0]).stem
+        if len(fields) not in (2, 3) or "/" not in fields[0] or not fields[1].isdigit():
+            raise DataError(f"KITTI entry {line.strip()!r}: expected '<date>/<drive>_sync <frame> [l|r]'")
+        side = fields[2] if len(fields) == 3 else "l"
+        if side not in _SIDES:
+            raise DataError(f"KITTI entry {line.strip()!r}: side {side!r}; expected 'l' or 'r'")
+        return f"{fields[0].strip('/')} {int(fields[1]):010d} {side}"
+
+    def scene_of(self, entry: str) -> str:
+        return entry if self.paired else entry.split()[0]
+
+    def entries(self) -> list[str]:
+        """Every frame with both RGB and annotated depth, sorted by drive, side and frame."""
+        if self.paired:
+            return [p.stem for p in sorted((self.root / "rgb").glob("*.png")) if (self.root / "depth" / p.name).is_file()]
+        found = []
+        for data_dir in sorted(self.root.glob("*/*/image_0[23]/data")):
+            drive_dir = data_dir.parent.parent
+            side = "l" if data_dir.parent.name == "image_02" else "r"
+            for rgb in sorted(data_dir.glob("*.png")):
+                entry = f"{drive_dir.parent.name}/{drive_dir.name} {rgb.stem} {side}"
+                if self._depth_path(entry, must_exist=False) is not None:
+                    found.append(entry)
+        return found
+
+    # --- files ------------------------------------------------------------------------------
+    def _rgb_path(self, entry: str) -> Path:
+        if self.paired:
+            return self.root / "rgb" / f"{entry}.png"
+        drive, frame, side = entry.split()
+        return self.root / drive / _SIDES[side] / "data" / f"{frame}.png"
+
+    def _depth_path(self, entry: str, must_exist: bool = True) -> Path | None:
+        if self.paired:
+            return self.root / "depth" / f"{entry}.png"
+        drive, frame, side = entry.split()
+        drive_name = drive.split("/")[-1]
+        tail = Path("proj_depth") / "groundtruth" / _SIDES[side] / f"{frame}.png"
+        candidates = [self.depth_root / sub / drive_name / tail for sub in ("train", "val")]
+        candidates += [self.depth_root / drive_name / tail, self.root / drive / tail]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        if not must_exist:
+            return None
+        raise DataError(
+            f"KITTI entry '{entry}': annotated depth {candidates[0]} not found (also looked in "
+            f"{', '.join(str(c.parent) for c in candidates[1:])}); expected the KITTI depth benchmark's "
+            "proj_depth/groundtruth file for this frame"
+        )
+
+    def read(self, entry: str) -> Record:
+        entry = self.parse_entry(entry)
+        rgb_path, depth_path = self._rgb_path(entry), self._depth_path(entry)
+        rgb = read_rgb(rgb_path)
+        depth = kitti_depth_from_png(depth_path)
+        if self.paired:
+            name = entry
+        else:
+            drive, frame, side = entry.split()
+            name = f"{drive.split('/')[-1]}_{frame}" + ("" if side == "l" else "_r")
+        check_pair(name, rgb, depth, rgb_path, depth_path)
+        return Record(name, rgb, depth)
+
+    @classmethod
+    def locate(cls, path: Path):
+        path = Path(path)
+        if path.parent.name in ("rgb", "depth"):
+            return cls(path.parent.parent), path.stem
+        if path.parent.name == "data" and path.parent.parent.name in ("image_02", "image_03"):
+            drive_dir = path.parent.parent.parent
+            side = "l" if path.parent.parent.name == "image_02" else "r"
+            return cls(drive_dir.parent.parent), f"{drive_dir.parent.name}/{drive_dir.name} {path.stem} {side}"
+        raise DataError(
+            f"{path}: expected a KITTI RGB file <date>/<drive>/image_02/data/<frame>.png or a file in rgb/ or depth/; "
+            "for annotated depth give the raw root and --depth-root"
+        )

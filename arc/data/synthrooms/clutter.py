@@ -1,0 +1,303 @@
+"""Out-of-domain clutter for the real domain (never drawn for the synthetic domain).
+
+Indoor: posters/pictures on walls (flat decals with misleading perspective, depth
+unchanged), groups of small odd-looking objects on furniture tops, plants and
+floor lamps. Outdoor: pedestrians, poles with signs, trees and bushes.
+
+Placement uses the clutter-free hit buffer (a visible wall / furniture top /
+floor / sidewalk pixel is picked, so every item lands where the camera sees it).
+Coverage is controlled: items are added until the *affected* area -- the visible
+clutter dilated by one pixel, because the 3x3 blur and the depth-edge holes
+reach one pixel further -- reaches a per-image target drawn around 10 %, and an
+item that would push it above ``MAX_COVERAGE`` is rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from arc.data.synthrooms.geometry import Box, HitBuffer, Sphere
+from arc.data.synthrooms.materials import Material, role_class
+from arc.data.synthrooms.posters import sample_poster
+from arc.data.synthrooms.render import SurfaceMap
+from arc.data.synthrooms.scenes import Decal, Scene, tangent_axes
+
+MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.10, 0.20
+MAX_ATTEMPTS = 40
+OVERSHOOT = 0.03
+
+NEON = [
+    (1.0, 0.15, 0.55), (0.1, 0.9, 0.9), (1.0, 0.85, 0.05), (0.55, 0.1, 0.95),
+    (0.03, 0.03, 0.03), (1.0, 1.0, 1.0), (0.1, 0.8, 0.1), (1.0, 0.4, 0.0),
+]
+CLOTHES = [(0.1, 0.1, 0.12), (0.8, 0.1, 0.1), (0.15, 0.2, 0.5), (0.9, 0.9, 0.85), (0.9, 0.7, 0.1), (0.3, 0.5, 0.2)]
+SKIN = [(0.85, 0.65, 0.5), (0.6, 0.42, 0.3), (0.35, 0.22, 0.15)]
+
+
+@dataclass
+class ClutterItem:
+    kind: str
+    primitives: list = field(default_factory=list)  # (primitive, role)
+    decals: list = field(default_factory=list)  # Decal on an existing primitive
+    materials: dict = field(default_factory=dict)  # role -> Material
+
+
+def dilate(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    """3x3 binary dilation of a flat (H*W,) mask."""
+    m = mask.reshape(height, width)
+    out = m.copy()
+    out[1:, :] |= m[:-1, :]
+    out[:-1, :] |= m[1:, :]
+    tmp = out.copy()
+    out[:, 1:] |= tmp[:, :-1]
+    out[:, :-1] |= tmp[:, 1:]
+    return out.ravel()
+
+
+def _pick(rng, options):
+    return options[int(rng.integers(len(options)))]
+
+
+def _mat(rng, colour, *, texture="flat", amp=0.0, freq=1.0, emissive=0.0) -> Material:
+    return Material(tuple(colour), texture=texture, tex_amp=amp, tex_freq=freq, tex_seed=int(rng.integers(2**31)),
+                    tex_angle=rng.uniform(0, np.pi), emissive=emissive, clutter=True)
+
+
+def _odd_object_material(rng) -> Material:
+    """Saturated, striped and sometimes self-lit: brightness unrelated to distance."""
+    emissive = rng.uniform(0.5, 1.0) if rng.random() < 0.4 else 0.0
+    if rng.random() < 0.6:
+        return _mat(rng, _pick(rng, NEON), texture="stripes", amp=rng.uniform(0.5, 0.85),
+                    freq=rng.uniform(8, 20), emissive=emissive)
+    return _mat(rng, _pick(rng, NEON), emissive=emissive)
+
+
+class ClutterSampler:
+    """Adds clutter items to a copy of the clean hit buffer while tracking the covered area."""
+
+    def __init__(self, scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator):
+        self.scene = scene
+        self.clean = clean
+        self.surfaces = surfaces
+        self.rng = rng
+        self.h, self.w = scene.camera.height, scene.camera.width
+        self.buffer = clean.copy()
+        self.raw = np.zeros(len(clean.t), dtype=bool)
+        self.items: list[ClutterItem] = []
+        self.extra_prims: list[tuple] = []  # (primitive, role) appended after the scene's own
+
+    # --- candidate surfaces --------------------------------------------------------------
+    def _pixels(self, classes: set[str], depth_range=(0.0, np.inf)) -> np.ndarray:
+        ok = self.surfaces.mask_of(lambda r: role_class(r) in classes)
+        t = self.clean.t
+        ok &= (t >= depth_range[0]) & (t <= depth_range[1]) & ~self.raw
+        return np.flatnonzero(ok)
+
+    def _anchor(self, classes: set[str], depth_range=(0.0, np.inf)):
+        pix = self._pixels(classes, depth_range)
+        if len(pix) == 0:
+            return None
+        p = int(pix[int(self.rng.integers(len(pix)))])
+        return p, self.clean.points[p]
+
+    # --- coverage bookkeeping ------------------------------------------------------------
+    def _item_pixels(self, item: ClutterItem) -> np.ndarray:
+        owned = np.zeros_like(self.raw)
+        if item.primitives:
+            t = np.full(len(owned), np.inf)
+            for prim, _ in item.primitives:
+                t = np.minimum(t, prim.intersect(self.buffer.origin, self.buffer.dirs)[0])
+            owned |= t < self.buffer.t
+        if item.decals:
+            points, face = self.buffer.points, self.buffer.face
+            for d in item.decals:
+                ua, va = tangent_axes(d.face)
+                owned |= (
+                    (self.buffer.prim == d.prim) & (face == d.face)
+                    & (points[:, ua] >= d.u_range[0]) & (points[:, ua] <= d.u_range[1])
+                    & (points[:, va] >= d.v_range[0]) & (points[:, va] <= d.v_range[1])
+                )
+        return owned
+
+    def coverage(self, raw: np.ndarray | None = None) -> float:
+        return float(dilate(self.raw if raw is None else raw, self.h, self.w).mean())
+
+    def try_add(self, item: ClutterItem, limit: float = MAX_COVERAGE) -> bool:
+        new_raw = self.raw | self._item_pixels(item)
+        if new_raw.sum() == self.raw.sum() or self.coverage(new_raw) > limit:
+            return False
+        base = len(self.scene.primitives) + len(self.extra_prims)
+        for k, (prim, role) in enumerate(item.primitives):
+            self.buffer.add(prim, base + k)
+            self.extra_prims.append((prim, role))
+        self.raw = new_raw
+        self.items.append(item)
+        return True
+
+    def run(self, sample_item) -> None:
+        target = float(np.clip(self.rng.normal(MEAN_COVERAGE, 0.035), MIN_COVERAGE + 0.01, MAX_COVERAGE - 0.03))
+        for _ in range(MAX_ATTEMPTS):
+            if self.coverage() >= target:
+                break
+            item = sample_item(self)
+            if item is not None:
+                # Overshooting the target a little is fine; a big item waits for a smaller one.
+                self.try_add(item, min(MAX_COVERAGE, target + OVERSHOOT))
+
+
+# --- indoor items -------------------------------------------------------------------------
+def _poster(s: ClutterSampler, k: int) -> ClutterItem | None:
+    anchor = s._anchor({"wall"}, (0.8, 9.0))
+    if anchor is None:
+        return None
+    p, point = anchor
+    face = int(s.clean.face[p])
+    ua, va = tangent_axes(face)
+    room_w, room_h, room_l = s.scene.extent["room"]
+    u_lo, u_hi = {2: (0.0, room_l), 0: (-room_w / 2, room_w / 2)}[ua]
+    w, h = s.rng.uniform(0.7, 1.8), s.rng.uniform(0.5, 1.3)
+    uc = float(np.clip(point[ua], u_lo + w / 2 + 0.05, u_hi - w / 2 - 0.05))
+    vc = float(np.clip(point[va], 0.3 + h / 2, room_h - 0.15 - h / 2))
+    role = f"poster:{k}"
+    mat = Material((1.0, 1.0, 1.0), texture="poster", clutter=True, poster=sample_poster(s.rng),
+                   emissive=s.rng.uniform(0.0, 0.3))
+    decal = Decal(int(s.clean.prim[p]), face, (uc - w / 2, uc + w / 2), (vc - h / 2, vc + h / 2), role)
+    return ClutterItem("poster", decals=[decal], materials={role: mat})
+
+
+def _object_group(s: ClutterSampler, k: int) -> ClutterItem | None:
+    anchor = s._anchor({"furniture_top"}, (0.5, 9.0)) or s._anchor({"floor"}, (1.0, 7.0))
+    if anchor is None:
+        return None
+    p, point = anchor
+    prim = s.scene.primitives[int(s.clean.prim[p])]
+    top_y = float(point[1])
+    if isinstance(prim, Box) and abs(prim.hi[1] - top_y) < 1e-6:
+        x_lim, z_lim = (prim.lo[0], prim.hi[0]), (prim.lo[2], prim.hi[2])
+    else:
+        x_lim, z_lim = (point[0] - 0.5, point[0] + 0.5), (point[2] - 0.5, point[2] + 0.5)
+    item = ClutterItem("objects")
+    for j in range(int(s.rng.integers(2, 6))):
+        x = float(np.clip(point[0] + s.rng.uniform(-0.35, 0.35), x_lim[0] + 0.1, x_lim[1] - 0.1))
+        z = float(np.clip(point[2] + s.rng.uniform(-0.35, 0.35), z_lim[0] + 0.1, z_lim[1] - 0.1))
+        role = f"object:{k}:{j}"
+        if s.rng.random() < 0.65:
+            a, b, hgt = s.rng.uniform(0.06, 0.16), s.rng.uniform(0.06, 0.16), s.rng.uniform(0.08, 0.45)
+            shape = Box((x - a, top_y, z - b), (x + a, top_y + hgt, z + b))
+        else:
+            rad = s.rng.uniform(0.05, 0.15)
+            shape = Sphere((x, top_y + rad, z), rad)
+        item.primitives.append((shape, role))
+        item.materials[role] = _odd_object_material(s.rng)
+    return item
+
+
+def _plant_or_lamp(s: ClutterSampler, k: int) -> ClutterItem | None:
+    anchor = s._anchor({"floor"}, (1.2, 7.0))
+    if anchor is None:
+        return None
+    _, (x, _, z) = anchor
+    item = ClutterItem("plant")
+    if s.rng.random() < 0.6:  # potted plant: pot + a few dark-green foliage blobs
+        a, hp = s.rng.uniform(0.12, 0.18), s.rng.uniform(0.25, 0.4)
+        item.primitives.append((Box((x - a, 0.0, z - a), (x + a, hp, z + a)), f"pot:{k}"))
+        item.materials[f"pot:{k}"] = _mat(s.rng, (0.6, 0.3, 0.18))
+        foliage = _mat(s.rng, (s.rng.uniform(0.08, 0.2), s.rng.uniform(0.3, 0.5), s.rng.uniform(0.05, 0.12)),
+                       texture="noise", amp=0.6, freq=12.0)
+        for j in range(int(s.rng.integers(2, 5))):
+            rad = s.rng.uniform(0.15, 0.32)
+            c = (x + s.rng.uniform(-0.2, 0.2), hp + s.rng.uniform(0.15, 0.8), z + s.rng.uniform(-0.2, 0.2))
+            item.primitives.append((Sphere(c, rad), f"leaves:{k}:{j}"))
+            item.materials[f"leaves:{k}:{j}"] = foliage
+    else:  # floor lamp: thin pole + bright shade
+        item.kind = "lamp"
+        hgt = s.rng.uniform(1.3, 1.7)
+        item.primitives.append((Box((x - 0.025, 0.0, z - 0.025), (x + 0.025, hgt, z + 0.025)), f"pole:{k}"))
+        item.materials[f"pole:{k}"] = _mat(s.rng, (0.08, 0.08, 0.08))
+        item.primitives.append((Sphere((x, hgt + 0.1, z), s.rng.uniform(0.15, 0.22)), f"shade:{k}"))
+        item.materials[f"shade:{k}"] = _mat(s.rng, (1.0, 0.95, 0.8), emissive=0.8)
+    return item
+
+
+# --- outdoor items ------------------------------------------------------------------------
+def _pedestrian(s: ClutterSampler, k: int) -> ClutterItem | None:
+    classes = {"sidewalk"} if s.rng.random() < 0.7 else {"road", "sidewalk"}
+    anchor = s._anchor(classes, (4.0, 40.0))
+    if anchor is None:
+        return None
+    _, (x, _, z) = anchor
+    sc = s.rng.uniform(0.9, 1.1)
+    item = ClutterItem("pedestrian")
+    parts = {
+        f"legs:{k}": (Box((x - 0.18, 0.0, z - 0.12), (x + 0.18, 0.85 * sc, z + 0.12)), _pick(s.rng, CLOTHES)),
+        f"torso:{k}": (Box((x - 0.23, 0.85 * sc, z - 0.15), (x + 0.23, 1.5 * sc, z + 0.15)), _pick(s.rng, CLOTHES)),
+        f"head:{k}": (Sphere((x, 1.62 * sc, z), 0.11 * sc), _pick(s.rng, SKIN)),
+    }
+    for role, (shape, colour) in parts.items():
+        item.primitives.append((shape, role))
+        striped = s.rng.random() < 0.3 and not role.startswith("head")
+        item.materials[role] = _mat(s.rng, colour, texture="stripes" if striped else "flat", amp=0.5, freq=8.0)
+    return item
+
+
+def _pole(s: ClutterSampler, k: int) -> ClutterItem | None:
+    anchor = s._anchor({"sidewalk"}, (3.0, 50.0))
+    if anchor is None:
+        return None
+    _, (x, _, z) = anchor
+    road_half = s.scene.extent["road_half"]
+    x = float(np.sign(x) * (road_half + s.rng.uniform(0.2, 0.6)))
+    hgt = s.rng.uniform(3.0, 7.0)
+    item = ClutterItem("pole")
+    item.primitives.append((Box((x - 0.07, 0.0, z - 0.07), (x + 0.07, hgt, z + 0.07)), f"pole:{k}"))
+    item.materials[f"pole:{k}"] = _mat(s.rng, _pick(s.rng, [(0.4, 0.4, 0.42), (0.1, 0.1, 0.1), (0.3, 0.35, 0.3)]))
+    if s.rng.random() < 0.5:
+        sign = Box((x - 0.35, hgt - 0.7, z - 0.03), (x + 0.35, hgt, z + 0.03))
+        item.primitives.append((sign, f"sign:{k}"))
+        item.materials[f"sign:{k}"] = _mat(s.rng, _pick(s.rng, [(0.9, 0.1, 0.1), (0.1, 0.3, 0.9), (1.0, 0.85, 0.1)]),
+                                           emissive=0.3)
+    return item
+
+
+def _vegetation(s: ClutterSampler, k: int) -> ClutterItem | None:
+    anchor = s._anchor({"sidewalk"}, (5.0, 60.0))
+    if anchor is None:
+        return None
+    _, (x, _, z) = anchor
+    green = _mat(s.rng, (s.rng.uniform(0.08, 0.25), s.rng.uniform(0.3, 0.5), s.rng.uniform(0.05, 0.15)),
+                 texture="noise", amp=0.6, freq=3.0)
+    item = ClutterItem("vegetation")
+    if s.rng.random() < 0.6:  # tree
+        trunk_h = s.rng.uniform(2.2, 3.0)
+        rad = s.rng.uniform(1.2, 2.6)
+        item.primitives.append((Box((x - 0.15, 0.0, z - 0.15), (x + 0.15, trunk_h, z + 0.15)), f"trunk:{k}"))
+        item.materials[f"trunk:{k}"] = _mat(s.rng, (0.3, 0.2, 0.12))
+        item.primitives.append((Sphere((x, trunk_h + 0.7 * rad, z), rad), f"crown:{k}"))
+        item.materials[f"crown:{k}"] = green
+    else:  # bush
+        rad = s.rng.uniform(0.4, 1.0)
+        item.primitives.append((Sphere((x, 0.6 * rad, z), rad), f"bush:{k}"))
+        item.materials[f"bush:{k}"] = green
+    return item
+
+
+INDOOR_ITEMS = ((_poster, 0.45), (_object_group, 0.35), (_plant_or_lamp, 0.2))
+OUTDOOR_ITEMS = ((_pedestrian, 0.35), (_pole, 0.25), (_vegetation, 0.4))
+
+
+def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator) -> ClutterSampler:
+    """Sample clutter for a real image; returns the sampler (items, buffer, extra primitives)."""
+    table = INDOOR_ITEMS if scene.family == "indoor" else OUTDOOR_ITEMS
+    makers = [m for m, _ in table]
+    probs = np.array([p for _, p in table])
+    counter = iter(range(10_000))
+
+    def sample_item(s: ClutterSampler):
+        maker = makers[int(s.rng.choice(len(makers), p=probs / probs.sum()))]
+        return maker(s, next(counter))
+
+    sampler = ClutterSampler(scene, clean, surfaces, rng)
+    sampler.run(sample_item)
+    return sampler
