@@ -127,5 +127,12 @@ def paired_batches(primary: str, streams: Mapping[str, BatchStream], epoch: int)
         yield item
 
 
+def cycled_batches(streams: Mapping[str, BatchStream], epoch: int, steps: int) -> Iterator[dict]:
+    """``steps`` batches of every stream, each cycled (reshuffled every pass); yields ``{name: batch}``."""
+    iterators = {name: stream.endless(epoch) for name, stream in streams.items()}
+    for _ in range(steps):
+        yield {name: next(iterator) for name, iterator in iterators.items()}
+
+
 def validation_batches(dataset, batch_size: int, num_workers: int = 0) -> DataLoader:
     return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)

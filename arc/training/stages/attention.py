@@ -5,7 +5,9 @@ M = Gumbel-sigmoid(A(x_r), tau) with tau decaying linearly tau_start -> tau_end 
 steps (A sees the raw image, M applies to T(x)); no inpainter yet, so removed pixels are 0.
 With lambda_adversarial > 0 a PatchGAN (BCE, optim.lr_discriminator) judges M * T(x_r) against
 synthetic images and A also learns to fool it (the authors' code trains A inside a CycleGAN).
-An epoch is one pass over real_train (syn_train cycled only for the adversarial term).
+An epoch has as many steps as a pass over the larger of syn_train / real_train (the authors'
+paired-loader convention), drawing real batches cycled; synthetic batches are drawn only for the
+adversarial term.
 Model selection: the last epoch, whose masks were trained at the final (near-binary)
 temperature; val.csv records depth metrics with hard masks and the keep rate.
 """
@@ -19,7 +21,7 @@ from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.sparsity import check_rho, kl_sparsity
 from arc.models.gumbel import linear_temperature
 from arc.models.pipeline import ARCPipeline
-from arc.training.data import paired_batches
+from arc.training.data import cycled_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.common import (
@@ -74,8 +76,7 @@ def run(
     lambda_kl = check_weight(cfg.get("lambda_kl"), f"training.{STAGE}.lambda_kl")
     lambda_adv = check_weight(cfg.get("lambda_adversarial"), f"training.{STAGE}.lambda_adversarial")
     rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
-    domains = ("real", "syn") if lambda_adv > 0 else ("real",)
-    ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=domains)
+    ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("real", "syn"))
     check_input_size(params, ["depth", "translator"] if translator else ["depth"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
 
     nets = {"depth": freeze(load_upstream(depth, "depth", stage=STAGE, flag="--depth", params=params))}
@@ -95,8 +96,9 @@ def run(
         net.to(ctx.device)
     pipeline = ARCPipeline(nets["depth"], attention=nets["attention"], translator=nets.get("translator"))
     front = front_of(attention=nets["attention"], translator=nets.get("translator"))
-    streams = {d: ctx.stream(d) for d in domains}
-    total_steps = epochs * len(streams["real"])
+    streams = {d: ctx.stream(d) for d in (("real", "syn") if lambda_adv > 0 else ("real",))}
+    steps_per_epoch = max(len(ctx.stream("real")), len(ctx.stream("syn")))
+    total_steps = epochs * steps_per_epoch
 
     def step(batch, state) -> dict[str, float]:
         real = ctx.to_device(batch["real"])
@@ -123,8 +125,8 @@ def run(
         trainable=tuple(r for r in nets if r in ("attention", "disc_attention")),
         optimizers=optimizers,
         epochs=epochs,
-        steps_per_epoch=lambda epoch: len(streams["real"]),
-        batches=lambda epoch: paired_batches("real", streams, epoch),
+        steps_per_epoch=lambda epoch: steps_per_epoch,
+        batches=lambda epoch: cycled_batches(streams, epoch, steps_per_epoch),
         step_fn=lambda epoch: step,
         validate=lambda: masked_validation(ctx, front, nets["depth"]),
         metric=None,
