@@ -137,6 +137,7 @@ def cmd_sample(args) -> int:
     if args.pool is None and args.root is None and args.splits_mat is None:
         raise DataError("give the pool: --pool LIST, --root DATASET_ROOT, or (nyu-mat) --splits-mat splits.mat")
     exclude = [e for path in args.exclude for e in read_split_list(path)]
+    excluded_from = list(args.exclude) + list(args.exclude_scenes_of)
     count = None
     if args.pool is not None:
         pool = read_split_list(args.pool)
@@ -144,6 +145,7 @@ def cmd_sample(args) -> int:
         splits = read_nyu_splits(args.splits_mat)
         pool = [str(i) for i in splits["train"]]
         exclude += [str(i) for i in splits["test"]]
+        excluded_from.append(f"testNdxs of {args.splits_mat}")
     else:
         reader = open_reader(args.dataset, args.root, variants=_variants(args.variants),
                              depth_root=args.depth_root, vkitti_version=args.vkitti_version)
@@ -163,11 +165,13 @@ def cmd_sample(args) -> int:
                               val_scene_disjoint=args.val_scene_disjoint)
     header = {"made by": "arc data sample", "dataset": args.dataset, "mode": mode, "seed": args.seed,
               "pool": args.pool or args.splits_mat or args.root, "pool size": len(pool),
-              "excluded": ", ".join(args.exclude + args.exclude_scenes_of) or "none"}
+              "excluded": ", ".join(excluded_from) or "none"}
     write_split_list(args.out, train, {**header, "part": "train", "count": len(train)})
     print(f"{args.out}: {len(train)} entries")
     if args.val_out:
-        write_split_list(args.val_out, val, {**header, "part": "validation (disjoint from train)", "count": len(val)})
+        write_split_list(args.val_out, val, {**header, "part": "validation (disjoint from train"
+                                        + (", no scene shared with it)" if args.val_scene_disjoint else ")"),
+                                        "count": len(val)})
         print(f"{args.val_out}: {len(val)} entries")
     return 0
 

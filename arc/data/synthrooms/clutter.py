@@ -100,16 +100,15 @@ class ClutterSampler:
         if len(pix) == 0:
             return None
         p = int(pix[int(self.rng.integers(len(pix)))])
-        return p, self.clean.points[p]
+        return p, self.clean.origin + self.clean.t[p] * self.clean.dirs[p]
 
     # --- coverage bookkeeping ------------------------------------------------------------
     def _item_pixels(self, item: ClutterItem) -> np.ndarray:
         owned = np.zeros_like(self.raw)
         if item.primitives:
-            t = np.full(len(owned), np.inf)
-            for prim, _ in item.primitives:
-                t = np.minimum(t, prim.intersect(self.buffer.origin, self.buffer.dirs)[0])
-            owned |= t < self.buffer.t
+            probe = HitBuffer(self.buffer.origin, self.buffer.dirs)
+            probe.add_all([prim for prim, _ in item.primitives])
+            owned |= probe.t < self.buffer.t
         if item.decals:
             points, face = self.buffer.points, self.buffer.face
             for d in item.decals:
@@ -129,9 +128,8 @@ class ClutterSampler:
         if new_raw.sum() == self.raw.sum() or self.coverage(new_raw) > limit:
             return False
         base = len(self.scene.primitives) + len(self.extra_prims)
-        for k, (prim, role) in enumerate(item.primitives):
-            self.buffer.add(prim, base + k)
-            self.extra_prims.append((prim, role))
+        self.buffer.add_all([prim for prim, _ in item.primitives], first_index=base)
+        self.extra_prims += item.primitives
         self.raw = new_raw
         self.items.append(item)
         return True

@@ -39,22 +39,34 @@ class Box:
     hi: tuple[float, float, float]
 
     def intersect(self, origin: np.ndarray, dirs: np.ndarray):
-        d = _safe_dirs(dirs)
-        lo, hi = np.asarray(self.lo), np.asarray(self.hi)
-        t1 = (lo - origin) / d
-        t2 = (hi - origin) / d
-        t_min = np.minimum(t1, t2)
-        t_max = np.maximum(t1, t2)
-        axis = np.argmax(t_min, axis=1)
-        t_near = np.take_along_axis(t_min, axis[:, None], axis=1)[:, 0]
-        t_far = t_max.min(axis=1)
-        hit = (t_near <= t_far) & (t_near > _EPS)
-        t = np.where(hit, t_near, np.inf)
-        # Entering through the face whose slab was crossed last; the normal points back at the ray.
-        sign = -np.sign(np.take_along_axis(d, axis[:, None], axis=1)[:, 0])
-        normal = np.zeros_like(d)
-        normal[np.arange(len(d)), axis] = sign
+        t, _, normal = intersect_boxes(origin, dirs, np.asarray([self.lo], float), np.asarray([self.hi], float))
         return t, normal
+
+
+def intersect_boxes(origin: np.ndarray, dirs: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Nearest hit over K boxes at once (slab test on (N, K) arrays, one per axis).
+
+    Returns (t (N,), box index (N,), normal (N, 3)); t = inf and index 0 where nothing is hit.
+    """
+    d = _safe_dirs(dirs)
+    inv = 1.0 / d
+    t_min, t_max = [], []
+    for a in range(3):
+        t1 = (lo[None, :, a] - origin[a]) * inv[:, a, None]
+        t2 = (hi[None, :, a] - origin[a]) * inv[:, a, None]
+        t_min.append(np.minimum(t1, t2))
+        t_max.append(np.maximum(t1, t2))
+    t_near = np.maximum(np.maximum(t_min[0], t_min[1]), t_min[2])
+    t_far = np.minimum(np.minimum(t_max[0], t_max[1]), t_max[2])
+    t_all = np.where((t_near <= t_far) & (t_near > _EPS), t_near, np.inf)
+    best = np.argmin(t_all, axis=1)
+    rows = np.arange(len(dirs))
+    t = t_all[rows, best]
+    # The entry face is on the axis whose slab was entered last (its t_min equals t_near).
+    axis = np.where(t_min[0][rows, best] == t_near[rows, best], 0, np.where(t_min[1][rows, best] == t_near[rows, best], 1, 2))
+    normal = np.zeros_like(dirs)
+    normal[rows, axis] = -np.sign(d[rows, axis])
+    return t, best, normal
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,27 @@ class HitBuffer:
         self.prim[closer] = index
         self.normal[closer] = normal[closer]
         return closer
+
+    def add_boxes(self, boxes: list[Box], indices: list[int]) -> np.ndarray:
+        """Z-test many boxes in one broadcast; same result as adding them one by one."""
+        if not boxes:
+            return np.zeros(len(self.t), dtype=bool)
+        lo = np.array([b.lo for b in boxes], dtype=np.float64)
+        hi = np.array([b.hi for b in boxes], dtype=np.float64)
+        t, best, normal = intersect_boxes(self.origin, self.dirs, lo, hi)
+        closer = t < self.t
+        self.t[closer] = t[closer]
+        self.prim[closer] = np.asarray(indices, dtype=np.int32)[best[closer]]
+        self.normal[closer] = normal[closer]
+        return closer
+
+    def add_all(self, primitives: list, first_index: int = 0) -> None:
+        """Add primitives in order, batching all boxes into one broadcast."""
+        boxes = [(p, first_index + i) for i, p in enumerate(primitives) if isinstance(p, Box)]
+        for i, prim in enumerate(primitives):
+            if not isinstance(prim, Box):
+                self.add(prim, first_index + i)
+        self.add_boxes([b for b, _ in boxes], [i for _, i in boxes])
 
     @property
     def face(self) -> np.ndarray:
