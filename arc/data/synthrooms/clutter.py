@@ -24,7 +24,7 @@ from arc.data.synthrooms.posters import sample_poster
 from arc.data.synthrooms.render import SurfaceMap
 from arc.data.synthrooms.scenes import Decal, Scene, tangent_axes
 
-MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.10, 0.20
+MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.09, 0.20
 MAX_ATTEMPTS = 40
 OVERSHOOT = 0.03
 

@@ -116,14 +116,17 @@ def resolve_surfaces(scene: Scene, buffer: HitBuffer) -> SurfaceMap:
     local = np.zeros_like(uv)
     for decal in scene.decals:
         (u0, u1), (v0, v1) = decal.u_range, decal.v_range
+        v = uv[:, 1]
+        if decal.v_period:  # fold v into the first period
+            v = np.where(v >= v0, v0 + np.mod(v - v0, decal.v_period), v)
         inside = (
             (buffer.prim == decal.prim) & (face == decal.face)
-            & (uv[:, 0] >= u0) & (uv[:, 0] <= u1) & (uv[:, 1] >= v0) & (uv[:, 1] <= v1)
+            & (uv[:, 0] >= u0) & (uv[:, 0] <= u1) & (v >= v0) & (v <= v1)
         )
         if inside.any():
             role_index[inside] = idx(decal.role)
             local[inside, 0] = 2.0 * (uv[inside, 0] - u0) / (u1 - u0) - 1.0
-            local[inside, 1] = 2.0 * (uv[inside, 1] - v0) / (v1 - v0) - 1.0
+            local[inside, 1] = 2.0 * (v[inside] - v0) / (v1 - v0) - 1.0
     return SurfaceMap(roles, role_index, uv, local)
 
 

@@ -39,6 +39,7 @@ class Decal:
     u_range: tuple[float, float]
     v_range: tuple[float, float]
     role: str
+    v_period: float | None = None  # repeat the rectangle every v_period along v (dashed lines)
 
 
 @dataclass
@@ -151,8 +152,8 @@ def sample_outdoor_scene(rng: np.random.Generator, height: int, width: int) -> S
     for side in (-1, 1):
         x0, x1 = sorted((side * road_half, side * kerb))
         scene.decals.append(Decal(ground, 3, (x0, x1), (-50.0, 400.0), "sidewalk"))
-    for z in np.arange(rng.uniform(0, 9), 200.0, 9.0):  # dashed centre line
-        scene.decals.append(Decal(ground, 3, (-0.08, 0.08), (z, z + 3.0), "marking"))
+    z0 = rng.uniform(0, 9)  # dashed centre line: 3 m dashes every 9 m
+    scene.decals.append(Decal(ground, 3, (-0.08, 0.08), (z0, z0 + 3.0), "marking", v_period=9.0))
 
     # Building blocks along both sides, with occasional gaps that show sky.
     for side in (-1, 1):
