@@ -28,7 +28,8 @@ def run_cli(
     args = parser.parse_args(argv)
     with tee_output(args.log):
         try:
-            return int(run(args) or 0)
+            status = run(args)
+            return status if isinstance(status, int) else 0
         except ArcError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
