@@ -6,8 +6,9 @@ synthetic images x_s (each syn image takes the hole mask of a real image of the 
     l_I = |I(M*x) - x|_1 + lambda_perceptual * sum_k |phi_k(I(M*x)) - phi_k(x)|_1
         + lambda_style * sum_k |Gram(phi_k(I(M*x))) - Gram(phi_k(x))|_1
         + lambda_adversarial * lsgan(D_gl(x_tilde_r, 1 - M) -> real)
-over both domains (the adversarial term on the real composites x_tilde_r =
-(1 - M) * I(M * T(x_r)) + M * T(x_r) only). The global + local discriminator (LSGAN,
+with x = T(x_r) as in eqs. 4-8 (expectations over real images), plus |I(M*x_s) - x_s|_1 on the
+synthetic images (Sec. 3.5 trains I on tweaked real and synthetic images; the VGG terms stay on
+the real half, which also halves their cost). x_tilde_r = (1 - M) * I(M * T(x_r)) + M * T(x_r). The global + local discriminator (LSGAN,
 optim.lr_discriminator) separates synthetic images (real) from x_tilde_r (fake), both with the
 same hole masks, so I fills holes "like synthetic data" (eq. 8).
 phi = the frozen VGG (models.vgg); with no weights and fallback ``random`` a seeded random VGG
@@ -21,6 +22,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 
 from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.inpainting import InpaintingWeights, inpainting_loss
@@ -120,18 +122,21 @@ def run(
             target_r = out["translated"]
             mask_r = out["mask"] * random_box_keep_mask(x_r.shape[0], x_r.shape[-2], x_r.shape[-1], ctx.generator, ctx.device)
         mask_s = mask_r[torch.arange(x_s.shape[0], device=ctx.device) % x_r.shape[0]]
-        images, masks = torch.cat([target_r, x_s]), torch.cat([mask_r, mask_s])
         n_r = x_r.shape[0]
         with ctx.runtime.autocast():
-            filled = inpainter(masks * images)
-            composite_r = mask_r * target_r + (1.0 - mask_r) * filled[:n_r]
+            filled = inpainter(torch.cat([mask_r * target_r, mask_s * x_s]))
+            filled_r, filled_s = filled[:n_r].float(), filled[n_r:].float()
+            composite_r = mask_r * target_r + (1.0 - mask_r) * filled_r
             logits = None
             if disc is not None:
                 disc.requires_grad_(False)
                 logits = disc(composite_r, 1.0 - mask_r)
-            parts = inpainting_loss(filled.float(), images, weights=weights, features=vgg, adversarial_logits=logits, gan=gan)
+            # eqs. 4-9 on the real images; the synthetic ones add the L1 reconstruction term.
+            parts = inpainting_loss(filled_r, target_r, weights=weights, features=vgg, adversarial_logits=logits, gan=gan)
+            parts["l1_syn"] = F.l1_loss(filled_s, x_s)
+            parts["total"] = parts["total"] + parts["l1_syn"]
         optimize(parts["total"], optimizers["inpainter"])
-        losses = {k: v for k, v in parts.items() if k != "total"}
+        losses = {("l1_real" if k == "l1" else k): v for k, v in parts.items() if k != "total"}
         if disc is not None:
             disc.requires_grad_(True)
             n = min(n_r, x_s.shape[0])
