@@ -70,7 +70,8 @@ def _depth_stats(depth: np.ndarray) -> dict:
     return stats
 
 
-def _depth_only(dataset: str, path: Path):
+def _depth_decoder(dataset: str):
+    """The dataset's depth-PNG decoder, for a lone depth file whose RGB partner cannot be found."""
     from arc.data.readers.kitti import kitti_depth_from_png
     from arc.data.readers.nyu import nyu_depth_from_png
     from arc.data.readers.pbrs import pbrs_depth_from_png
@@ -92,7 +93,7 @@ def inspect_paths(dataset: str, paths: list[str], limit: int | None = None, **re
             if reader_options and entries is None:
                 reader = open_reader(dataset, path, **reader_options)
         except DataError:
-            decoder = _depth_only(dataset, path) if path.is_file() else None
+            decoder = _depth_decoder(dataset) if path.is_file() else None
             if decoder is None:
                 raise
             depth = decoder(path)
