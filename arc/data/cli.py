@@ -24,24 +24,26 @@ PATH semantics per dataset (several PATHs may be given):
 """
 
 
-def _params_family(params_path: str, family: str) -> dict:
+def _load_params(params_path: str) -> dict:
+    """params.yaml as a dict ({} when the file does not exist: every option is then explicit)."""
     import yaml
 
     path = Path(params_path)
     if not path.is_file():
         return {}
     try:
-        params = yaml.safe_load(path.read_text()) or {}
+        return yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    return ((params.get("data") or {}).get("synthrooms") or {}).get(family) or {}
 
 
 # --- generate ---------------------------------------------------------------------------------
 def cmd_generate(args) -> int:
     from arc.data.synthrooms import generate_benchmark
 
-    defaults = _params_family(args.params, args.family)
+    params = _load_params(args.params)
+    defaults = ((params.get("data") or {}).get("synthrooms") or {}).get(args.family) or {}
+    seed = args.seed if args.seed is not None else int(params.get("seed", 0))
     values = {}
     for key in ("height", "width", *COUNT_KEYS):
         value = getattr(args, key)
@@ -54,7 +56,7 @@ def cmd_generate(args) -> int:
         values[key] = int(value)
     counts = {k.removeprefix("n_"): values[k] for k in COUNT_KEYS}
     meta = generate_benchmark(args.family, args.out, height=values["height"], width=values["width"],
-                              counts=counts, seed=args.seed, workers=args.workers)
+                              counts=counts, seed=seed, workers=args.workers)
     for split, info in meta["splits"].items():
         extra = f", clutter {info['clutter_fraction']['mean']:.3f}" if "clutter_fraction" in info else ""
         print(f"{args.out}/{split}: {info['count']} images, valid depth {info['valid_fraction'].get('mean', 0):.3f}{extra}")
@@ -202,14 +204,14 @@ def register(subparsers) -> None:
     sub = data.add_subparsers(dest="data_command", required=True)
 
     g = sub.add_parser("generate", help="write the SynthRooms benchmark of one family",
-                       description="Missing sizes/counts default to params.yaml data.synthrooms.<family>.")
+                       description="Missing sizes/counts default to params.yaml data.synthrooms.<family>, the seed to its seed.")
     g.add_argument("--family", required=True, choices=("indoor", "outdoor"))
     g.add_argument("--out", required=True, help="output directory (replaced atomically)")
     g.add_argument("--height", type=int)
     g.add_argument("--width", type=int)
     for key in COUNT_KEYS:
         g.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int)
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, help="default: params.yaml seed (0 without params)")
     g.add_argument("--workers", type=int, default=1, help="processes (output does not depend on it)")
     g.add_argument("--params", default="params.yaml", help="defaults for sizes and counts")
     g.set_defaults(func=cmd_generate)
