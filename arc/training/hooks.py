@@ -173,6 +173,8 @@ class ValidationHook(Hook):
         self.best_metrics: dict[str, float] = {}
 
     def _better(self, value: float) -> bool:
+        if self.best_epoch is None:
+            return True  # something must be selected, even if the metric is NaN
         if not math.isfinite(value):
             return False
         if self.best_value is None:
@@ -185,7 +187,7 @@ class ValidationHook(Hook):
         value = metrics.get(self.metric) if self.metric else None
         selected = self.selection == "last" or (value is not None and self._better(float(value)))
         if selected:
-            self.best_value = None if value is None else float(value)
+            self.best_value = float(value) if value is not None and math.isfinite(float(value)) else None
             self.best_epoch = epoch
             self.best_metrics = {k: float(v) for k, v in metrics.items()}
             self.save_selected(epoch, self.best_metrics)
