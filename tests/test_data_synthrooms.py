@@ -10,7 +10,6 @@ import pytest
 
 from arc.data.synthrooms import generate_benchmark, render_sample
 from arc.data.synthrooms.clutter import MAX_COVERAGE
-from arc.data.synthrooms.sensors import LIDAR_VALID_RANGE
 
 SIZES = {"indoor": (48, 64), "outdoor": (32, 96)}
 
