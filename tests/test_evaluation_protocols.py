@@ -73,3 +73,14 @@ def test_unknown_protocol_names_the_choices():
         get_protocol("nyu")
     assert get_protocol("nyu-standard", crop=False).crop is None
     assert get_protocol("nyu-standard", crop=False).name == "nyu-standard"
+
+
+def test_nyu_frames_cropped_before_caching_are_not_cropped_again():
+    from arc.evaluation.protocols import get_protocol, protocol_for_cache
+
+    nyu = get_protocol("nyu-standard")
+    cropped = {"source": {"preprocess": {"crop": "nyu rows 45:471 cols 41:601"}}}
+    assert protocol_for_cache(nyu, cropped).crop is None
+    assert protocol_for_cache(nyu, {"source": {"preprocess": {"crop": None}}}).crop == nyu.crop
+    kitti = get_protocol("kitti-standard")
+    assert protocol_for_cache(kitti, cropped).crop == kitti.crop

@@ -21,7 +21,7 @@ import numpy as np
 from arc.errors import DataError
 from arc.evaluation.depth_io import encode_mask_png
 from arc.evaluation.mask_stats import MaskStats
-from arc.evaluation.protocols import Protocol
+from arc.evaluation.protocols import Protocol, protocol_for_cache
 from arc.evaluation.results import (
     MASK_DIR,
     METRICS_FILE,
@@ -160,6 +160,7 @@ def predict_split(
             f"but {split_dir}/manifest.json says max_depth {max_depth} m; evaluate on the benchmark it was trained on"
         )
     rho = resolve_rho(rho, meta, method, params) if mask_capable(pipeline) else None
+    protocol = protocol_for_cache(protocol, manifest)
     images = _input_images(split, split_dir, input_array)
     clutter = _clutter_masks(split)
 

@@ -192,3 +192,17 @@ def get_protocol(name: str, *, crop: bool = True) -> Protocol:
     except KeyError:
         raise ConfigError(f"unknown evaluation protocol {name!r}; expected one of {sorted(PROTOCOLS)}") from None
     return protocol if crop else protocol.without_crop()
+
+
+# Crops a reader applies before caching, by the name its preprocessing records in the cache
+# manifest (source.preprocess.crop). The NYU readers cut rows 45:471, cols 41:601: exactly the
+# Eigen crop, so nyu-standard must not crop those cached frames a second time.
+CACHE_CROPS = {"nyu rows 45:471 cols 41:601": EIGEN_NYU_CROP}
+
+
+def protocol_for_cache(protocol: Protocol, manifest: dict) -> Protocol:
+    """``protocol`` without its crop when the cached frames were already cut to that region."""
+    applied = ((manifest.get("source") or {}).get("preprocess") or {}).get("crop")
+    done = CACHE_CROPS.get(applied)
+    return protocol.without_crop() if done is not None and protocol.crop == done else protocol
+

@@ -21,7 +21,7 @@ from arc.errors import DataError
 from arc.evaluation.depth_io import read_mask_png
 from arc.evaluation.mask_stats import MaskStats
 from arc.evaluation.metrics import METRIC_KEYS, aggregate_sums
-from arc.evaluation.protocols import Protocol
+from arc.evaluation.protocols import Protocol, protocol_for_cache
 from arc.evaluation.results import MethodRun, require_method_runs
 from arc.evaluation.scoring import Scorer
 from arc.reports.aggregate import summarise_over_seeds
@@ -106,6 +106,7 @@ def build_table4(
             f"{baseline_method!r} (seeds {sorted(base_runs)}) under {results_root}"
         )
     split = split if split is not None else _open_split(split_dir)
+    protocol = protocol_for_cache(protocol, split.manifest)
     records = []
     for seed in seeds:
         records += region_rows_for_seed(arc_runs[seed], base_runs[seed], split, protocol)
