@@ -77,6 +77,8 @@ rule report_per_sample_figure:
     output:
         png=report_path("per_sample_figure", "png"),
         csv=report_path("per_sample_figure", "csv"),
+        json=report_path("per_sample_figure", "json"),
+        by_baseline=f"reports/{REPORT['per_sample_figure']}_by_baseline.png",
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
