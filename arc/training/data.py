@@ -3,6 +3,12 @@
 Training reads only ``syn_train``, ``real_train`` and ``real_val`` of a benchmark cache;
 ``real_test`` is never opened here. Batch order is a pure function of (seed, split, epoch)
 so a resumed stage sees exactly the batches an uninterrupted run would.
+
+Epoch length, for every stage: as many steps as one pass over the larger of syn_train and
+real_train (the authors' paired real+syn loader), whatever domains the stage draws from. Each
+domain a stage uses is cycled (reshuffled every pass), so the larger set is seen exactly once
+per epoch and every stage/row gets the same update budget per epoch (the real-only baseline and
+the real-only phases are not under-trained because the real set is 10x smaller).
 """
 
 from __future__ import annotations
@@ -42,10 +48,14 @@ class StageData:
     data_dir: Path
     datasets: dict  # "syn" / "real" / "val" -> DepthDataset
     manifests: dict  # same keys -> manifest dict
+    counts: dict  # "syn" / "real" -> number of training images (read from the manifests)
     max_depth: float
     height: int
     width: int
     benchmark: str
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return math.ceil(max(self.counts.values()) / batch_size)
 
     def __getitem__(self, name: str):
         return self.datasets[name]
@@ -60,6 +70,7 @@ def open_stage_data(data_dir: str | Path, domains: tuple[str, ...]) -> StageData
         raise DataError(f"benchmark cache {data_dir} does not exist; expected data/cache/<benchmark> with splits {sorted(SPLITS.values())}")
     names = [*domains, "val"]
     manifests = {name: read_manifest(data_dir / SPLITS[name]) for name in names}
+    counts = {name: int(read_manifest(data_dir / SPLITS[name])["count"]) for name in ("syn", "real")}
     first = manifests["val"]
     for name, manifest in manifests.items():
         for key in ("height", "width", "max_depth"):
@@ -75,6 +86,7 @@ def open_stage_data(data_dir: str | Path, domains: tuple[str, ...]) -> StageData
         data_dir=data_dir,
         datasets=datasets,
         manifests=manifests,
+        counts=counts,
         max_depth=float(first["max_depth"]),
         height=int(first["height"]),
         width=int(first["width"]),
@@ -95,8 +107,8 @@ class BatchStream:
     def __len__(self) -> int:
         return math.ceil(len(self.dataset) / self.batch_size)
 
-    def _loader(self, *keys) -> DataLoader:
-        generator = torch.Generator().manual_seed(derive_seed(self.seed, "batches", self.name, *keys))
+    def _loader(self, epoch: int, pass_index: int) -> DataLoader:
+        generator = torch.Generator().manual_seed(derive_seed(self.seed, "batches", self.name, epoch, pass_index))
         order = torch.randperm(len(self.dataset), generator=generator).tolist()
         batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
         # The loader's own generator only seeds worker processes; fixed per pass as well.
@@ -107,24 +119,11 @@ class BatchStream:
         return iter(self._loader(epoch, 0))
 
     def endless(self, epoch: int) -> Iterator[Mapping]:
-        """Passes 0, 1, 2, ... (for the smaller domain paired with a larger one)."""
+        """Passes 0, 1, 2, ... of this epoch (pass 0 is exactly ``self.epoch(epoch)``)."""
         p = 0
         while True:
             yield from self._loader(epoch, p)
             p += 1
-
-
-def paired_batches(primary: str, streams: Mapping[str, BatchStream], epoch: int) -> Iterator[dict]:
-    """One pass over ``streams[primary]``; every other stream is cycled alongside it.
-
-    Yields ``{name: batch}`` for every stream.
-    """
-    others = {name: stream.endless(epoch) for name, stream in streams.items() if name != primary}
-    for batch in streams[primary].epoch(epoch):
-        item = {primary: batch}
-        for name, iterator in others.items():
-            item[name] = next(iterator)
-        yield item
 
 
 def cycled_batches(streams: Mapping[str, BatchStream], epoch: int, steps: int) -> Iterator[dict]:

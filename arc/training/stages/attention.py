@@ -5,9 +5,8 @@ M = Gumbel-sigmoid(A(x_r), tau) with tau decaying linearly tau_start -> tau_end 
 steps (A sees the raw image, M applies to T(x)); no inpainter yet, so removed pixels are 0.
 With lambda_adversarial > 0 a PatchGAN (BCE, optim.lr_discriminator) judges M * T(x_r) against
 synthetic images and A also learns to fool it (the authors' code trains A inside a CycleGAN).
-An epoch has as many steps as a pass over the larger of syn_train / real_train (the authors'
-paired-loader convention), drawing real batches cycled; synthetic batches are drawn only for the
-adversarial term.
+An epoch is one pass over the larger training set (arc.training.data), real batches cycled;
+synthetic batches are drawn only for the adversarial term.
 Model selection: the last epoch, whose masks were trained at the final (near-binary)
 temperature; val.csv records depth metrics with hard masks and the keep rate.
 """
@@ -21,7 +20,6 @@ from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.sparsity import check_rho, kl_sparsity
 from arc.models.gumbel import linear_temperature
 from arc.models.pipeline import ARCPipeline
-from arc.training.data import cycled_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.common import (
@@ -96,9 +94,8 @@ def run(
         net.to(ctx.device)
     pipeline = ARCPipeline(nets["depth"], attention=nets["attention"], translator=nets.get("translator"))
     front = front_of(attention=nets["attention"], translator=nets.get("translator"))
-    streams = {d: ctx.stream(d) for d in (("real", "syn") if lambda_adv > 0 else ("real",))}
-    steps_per_epoch = max(len(ctx.stream("real")), len(ctx.stream("syn")))
-    total_steps = epochs * steps_per_epoch
+    domains = ("real", "syn") if lambda_adv > 0 else ("real",)
+    total_steps = epochs * ctx.steps_per_epoch
 
     def step(batch, state) -> dict[str, float]:
         real = ctx.to_device(batch["real"])
@@ -125,8 +122,8 @@ def run(
         trainable=tuple(r for r in nets if r in ("attention", "disc_attention")),
         optimizers=optimizers,
         epochs=epochs,
-        steps_per_epoch=lambda epoch: steps_per_epoch,
-        batches=lambda epoch: cycled_batches(streams, epoch, steps_per_epoch),
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
+        batches=lambda epoch: ctx.batches(domains, epoch),
         step_fn=lambda epoch: step,
         validate=lambda: masked_validation(ctx, front, nets["depth"]),
         metric=None,

@@ -22,7 +22,7 @@ import arc.models  # noqa: F401  (registers every network)
 from arc.errors import ConfigError
 from arc.models.registry import build_model, model_spec
 from arc.training import checkpoint as ckpt
-from arc.training.data import BatchStream, StageData, open_stage_data
+from arc.training.data import BatchStream, StageData, cycled_batches, open_stage_data
 from arc.training.device import Runtime, setup_runtime
 from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, ValidationHook
 from arc.training.loop import Hook, StepFn, Trainer, TrainState
@@ -161,6 +161,15 @@ class StageContext:
     @property
     def device(self) -> torch.device:
         return self.runtime.device
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """One pass over the larger training set (see arc.training.data)."""
+        return self.data.steps_per_epoch(self.batch_size)
+
+    def batches(self, domains: Iterable[str], epoch: int) -> Iterable[dict]:
+        """The epoch's batches: ``{domain: batch}`` for each domain, every domain cycled."""
+        return cycled_batches({d: self.stream(d) for d in domains}, epoch, self.steps_per_epoch)
 
     def stream(self, name: str) -> BatchStream:
         return BatchStream(self.data[name], self.batch_size, seed=self.stage_seed, name=name, num_workers=self.runtime.num_workers)

@@ -3,22 +3,20 @@
 Loss (eq. 13, restricted to the chosen source):
     l_d = E_real ||D(x_r) - y_r||_1 + E_syn ||D(x_s) - y_s||_1
 in D's [-1, 1] depth range over valid pixels. For ``mix`` one step sees a syn batch and a
-real batch (concatenated through D so BatchNorm sees the mixed batch); an epoch is one pass
-over the larger synthetic set with the real set cycled alongside. ``real`` only keeps the same
-update budget (an epoch = as many steps as a pass over syn_train, the real set cycled), so the
-real-only baseline is not under-trained just because its set is ten times smaller.
+real batch (concatenated through D so BatchNorm sees the mixed batch). An epoch is one pass over
+the larger set (syn_train) for every source, the real set cycled, so ``real`` gets the same
+update budget as ``syn``/``mix`` (see arc.training.data).
 Model selection: best ``training.validation.metric`` on real_val.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import torch
 
 from arc.errors import ConfigError
-from arc.training.data import cycled_batches, paired_batches, read_manifest, validation_batches
+from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.common import (
@@ -75,15 +73,6 @@ def run(
 
     depth = build_network(params, "depth").to(ctx.device)
     optimizer = make_adam(depth.parameters(), params["optim"])
-    streams = {d: ctx.stream(d) for d in domains}
-    primary = domains[0]  # syn when present: the larger set defines the epoch
-    if "syn" in streams:
-        steps_per_epoch = len(streams[primary])
-        batches = lambda epoch: paired_batches(primary, streams, epoch)  # noqa: E731
-    else:
-        n_syn = read_manifest(ctx.data.data_dir / "syn_train")["count"]
-        steps_per_epoch = max(len(streams[primary]), math.ceil(n_syn / ctx.batch_size))
-        batches = lambda epoch: cycled_batches(streams, epoch, steps_per_epoch)  # noqa: E731
 
     def step(batch, state) -> dict[str, float]:
         parts = [ctx.to_device(batch[d]) for d in domains]
@@ -107,8 +96,8 @@ def run(
         trainable=("depth",),
         optimizers={"depth": optimizer},
         epochs=epochs,
-        steps_per_epoch=lambda epoch: steps_per_epoch,
-        batches=batches,
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
+        batches=lambda epoch: ctx.batches(domains, epoch),
         step_fn=lambda epoch: step,
         validate=validate,
         metric=validation_metric(params),

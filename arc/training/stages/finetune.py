@@ -6,8 +6,8 @@ For K = training.finetune.iterations iterations, alternate
 with x~_r the real image through the row's modules (``rows.<row>.modules``):
 x~_r = (1 - M) * I(M * T(x_r)) + M * T(x_r), M = hard A(x_r); a missing module is the
 identity, and without I the removed pixels are 0 (M * T(x_r)). Synthetic images reach D
-untouched. No adversarial or KL terms (Sec. 3.5). eq. 14 epochs are one pass over syn_train
-(real cycled), eq. 15 epochs one pass over real_train. Each module keeps one Adam across phases.
+untouched. No adversarial or KL terms (Sec. 3.5). Every epoch, of either phase, has the steps of
+one pass over the larger training set (arc.training.data). Each module keeps one Adam across phases.
 Model selection: best ``training.validation.metric`` on real_val over all epochs.
 The checkpoint holds every module of the row.
 """
@@ -20,7 +20,6 @@ import torch
 
 from arc.errors import ConfigError
 from arc.training import checkpoint as ckpt
-from arc.training.data import paired_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.common import (
@@ -107,7 +106,6 @@ def run(
     trained = tuple(r for r in ("depth", "translator", "inpainter") if r in nets)
     optimizers = {role: make_adam(nets[role].parameters(), params["optim"]) for role in trained}
     front = front_of(attention=nets.get("attention"), translator=nets.get("translator"), inpainter=nets.get("inpainter"))
-    streams = {"syn": ctx.stream("syn"), "real": ctx.stream("real")}
     max_depth = ctx.data.max_depth
     rho = ckpt.read_checkpoint(attention)["meta"].get("rho") if attention is not None else None
 
@@ -132,16 +130,14 @@ def run(
         return scalars({"depth_real": total, "total": total, "phase": 15})
 
     def batches(epoch: int):
-        if phase_of(epoch, per_step) == 14:
-            return paired_batches("syn", streams, epoch)
-        return paired_batches("real", {"real": streams["real"]}, epoch)
+        return ctx.batches(("syn", "real") if phase_of(epoch, per_step) == 14 else ("real",), epoch)
 
     plan = StagePlan(
         networks=nets,
         trainable=trained,
         optimizers=optimizers,
         epochs=iterations * 2 * per_step,
-        steps_per_epoch=lambda epoch: len(streams["syn" if phase_of(epoch, per_step) == 14 else "real"]),
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
         batches=batches,
         step_fn=lambda epoch: step_eq14 if phase_of(epoch, per_step) == 14 else step_eq15,
         validate=lambda: masked_validation(ctx, front, nets["depth"]),

@@ -13,7 +13,7 @@ optim.lr_discriminator) separates synthetic images (real) from x_tilde_r (fake),
 same hole masks, so I fills holes "like synthetic data" (eq. 8).
 phi = the frozen VGG (models.vgg); with no weights and fallback ``random`` a seeded random VGG
 is used (reported in summary.json), with ``off`` the perceptual/style terms are dropped.
-An epoch is one pass over syn_train with real_train cycled alongside.
+An epoch is one pass over the larger training set, the other cycled (arc.training.data).
 Model selection: the last epoch; val.csv records the hole L1 on real_val with A's masks.
 """
 
@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.inpainting import InpaintingWeights, inpainting_loss
 from arc.training import checkpoint as ckpt
-from arc.training.data import paired_batches, validation_batches
+from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.common import (
@@ -110,7 +110,6 @@ def run(
     front = front_of(attention=nets["attention"], translator=nets.get("translator"))
     inpainter, disc = nets["inpainter"], nets.get("disc_inpaint")
     gan = GANLoss("lsgan")
-    streams = {"syn": ctx.stream("syn"), "real": ctx.stream("real")}
     # D (and anything else upstream) rides along so this checkpoint describes the row so far.
     carried = {r: rec for r, rec in ckpt.pipeline_records(attention, needed_for=f"stage {STAGE!r}").items() if r not in nets}
 
@@ -170,8 +169,8 @@ def run(
         trainable=tuple(r for r in nets if r in ("inpainter", "disc_inpaint")),
         optimizers=optimizers,
         epochs=epochs,
-        steps_per_epoch=lambda epoch: len(streams["syn"]),
-        batches=lambda epoch: paired_batches("syn", streams, epoch),
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
+        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
         step_fn=lambda epoch: step,
         validate=validate,
         metric=None,

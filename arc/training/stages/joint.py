@@ -3,7 +3,7 @@ Table-2 row by default, available for experiments).
 
     l = ||D(M * T(x_r)) - y_r||_1 + ||D(x_s) - y_s||_1 + lambda_kl * KL(rho || mean(M))
 M = Gumbel-sigmoid(A(x_r), tau) at the final pretraining temperature training.attention.tau_end.
-An epoch is one pass over syn_train with real_train cycled alongside.
+An epoch is one pass over the larger training set, the other cycled (arc.training.data).
 Model selection: the last epoch (the depth metric alone would favour keeping every pixel);
 val.csv records depth metrics with hard masks and the keep rate.
 """
@@ -16,7 +16,6 @@ import torch
 
 from arc.losses.sparsity import check_rho, kl_sparsity
 from arc.training import checkpoint as ckpt
-from arc.training.data import paired_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.attention import temperature_settings
@@ -76,7 +75,6 @@ def run(
         net.to(ctx.device)
     optimizers = {role: make_adam(nets[role].parameters(), params["optim"]) for role in ("depth", "attention")}
     front = front_of(attention=nets["attention"], translator=nets.get("translator"))
-    streams = {"syn": ctx.stream("syn"), "real": ctx.stream("real")}
     carried = {r: rec for r, rec in ckpt.pipeline_records(attention, needed_for=f"stage {STAGE!r}").items() if r not in nets}
 
     def step(batch, state) -> dict[str, float]:
@@ -99,8 +97,8 @@ def run(
         trainable=("depth", "attention"),
         optimizers=optimizers,
         epochs=epochs,
-        steps_per_epoch=lambda epoch: len(streams["syn"]),
-        batches=lambda epoch: paired_batches("syn", streams, epoch),
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
+        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
         step_fn=lambda epoch: step,
         validate=lambda: masked_validation(ctx, front, nets["depth"]),
         metric=None,

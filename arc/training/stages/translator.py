@@ -7,7 +7,7 @@ Generators (one Adam, optim.lr):
 Discriminators (PatchGAN, BCE, one Adam with optim.lr_discriminator):
     0.5 * (bce(D_syn(x_s), 1) + bce(D_syn(G_r2s(x_r)), 0)) + the same for D_real.
 (No image history pool: the update is on the current batch's fakes.)
-An epoch is one pass over syn_train with real_train cycled alongside.
+An epoch is one pass over the larger training set, the other cycled (arc.training.data).
 Model selection: the last epoch (a GAN objective gives no depth metric to select on);
 val.csv records the cycle error on real_val as a diagnostic.
 """
@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from arc.losses.adversarial import GANLoss, discriminator_loss
-from arc.training.data import paired_batches, validation_batches
+from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.common import (
@@ -57,7 +57,6 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
     opt_gen = make_adam(itertools.chain(r2s.parameters(), s2r.parameters()), params["optim"])
     opt_disc = make_adam(itertools.chain(disc_syn.parameters(), disc_real.parameters()), params["optim"], discriminator=True)
     gan = GANLoss("bce")
-    streams = {"syn": ctx.stream("syn"), "real": ctx.stream("real")}
 
     def step(batch, state) -> dict[str, float]:
         x_r = ctx.to_device(batch["real"])["rgb"]
@@ -100,8 +99,8 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
         trainable=tuple(nets),
         optimizers={"generators": opt_gen, "discriminators": opt_disc},
         epochs=epochs,
-        steps_per_epoch=lambda epoch: len(streams["syn"]),
-        batches=lambda epoch: paired_batches("syn", streams, epoch),
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
+        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
         step_fn=lambda epoch: step,
         validate=validate,
         metric=None,
