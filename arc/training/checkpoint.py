@@ -19,6 +19,7 @@ last.pt -- the resume state, written at the end of every epoch:
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 import random
 from pathlib import Path
@@ -136,6 +137,14 @@ def pipeline_records(path: str | Path, *, needed_for: str) -> dict[str, dict]:
     """The pipeline-module records an upstream checkpoint carries (to pass on downstream)."""
     data = read_checkpoint(path, needed_for=needed_for)
     return {role: rec for role, rec in data["modules"].items() if role in PIPELINE_ROLES}
+
+
+def file_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(resolve_checkpoint_path(path), "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def save_selected(path: Path, *, stage: str, modules: Mapping[str, dict], meta: Mapping[str, Any]) -> None:

@@ -22,8 +22,8 @@ from arc.models.gumbel import linear_temperature
 from arc.models.pipeline import ARCPipeline
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
-    StagePlan,
     build_network,
     check_epochs,
     check_input_size,
@@ -37,7 +37,6 @@ from arc.training.stages.common import (
     optimize,
     pipeline_roles,
     prepare_stage,
-    run_training,
     scalars,
     section,
 )

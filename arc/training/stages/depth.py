@@ -19,15 +19,14 @@ from arc.errors import ConfigError
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
-    StagePlan,
     build_network,
     check_epochs,
     check_input_size,
     depth_l1,
     optimize,
     prepare_stage,
-    run_training,
     scalars,
     section,
     validation_metric,

@@ -22,8 +22,8 @@ from arc.errors import ConfigError
 from arc.training import checkpoint as ckpt
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
-    StagePlan,
     check_epochs,
     check_input_size,
     check_translator_pairing,
@@ -35,7 +35,6 @@ from arc.training.stages.common import (
     optimize,
     pipeline_roles,
     prepare_stage,
-    run_training,
     scalars,
     section,
     validation_metric,

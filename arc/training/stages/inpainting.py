@@ -30,8 +30,8 @@ from arc.training import checkpoint as ckpt
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
-    StagePlan,
     build_network,
     build_vgg,
     check_epochs,
@@ -44,7 +44,6 @@ from arc.training.stages.common import (
     optimize,
     pipeline_roles,
     prepare_stage,
-    run_training,
     scalars,
     section,
 )

@@ -19,8 +19,8 @@ from arc.training import checkpoint as ckpt
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
 from arc.training.stages.attention import temperature_settings
+from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
-    StagePlan,
     check_epochs,
     check_input_size,
     check_translator_pairing,
@@ -33,7 +33,6 @@ from arc.training.stages.common import (
     optimize,
     pipeline_roles,
     prepare_stage,
-    run_training,
     scalars,
     section,
 )

@@ -24,8 +24,8 @@ from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
-    StagePlan,
     build_network,
     check_epochs,
     check_input_size,
@@ -33,7 +33,6 @@ from arc.training.stages.common import (
     check_weight,
     optimize,
     prepare_stage,
-    run_training,
     scalars,
     section,
 )

@@ -1,0 +1,223 @@
+"""The shared training driver: a stage states *what* to train (``StagePlan``); ``run_training``
+wires the Trainer, the hooks, resume from last.pt, checkpoint.pt and summary.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+import torch
+import torch.nn as nn
+
+from arc.models.registry import model_spec
+from arc.training import checkpoint as ckpt
+from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, ValidationHook
+from arc.training.loop import Hook, StepFn, Trainer, TrainState
+from arc.training.optim import LRSchedule, make_schedule
+from arc.utils.atomic import atomic_torch_save, atomic_write_json
+
+
+@dataclass
+class StagePlan:
+    networks: dict[str, nn.Module]  # every network of the stage (trained + fixed); all go into last.pt
+    trainable: tuple[str, ...]  # roles in train mode (the rest stay in eval mode)
+    optimizers: dict[str, torch.optim.Optimizer]
+    epochs: int
+    steps_per_epoch: Callable[[int], int]
+    batches: Callable[[int], Iterable[Mapping]]
+    step_fn: Callable[[int], StepFn]
+    validate: Callable[[], dict[str, float]]
+    metric: str | None  # validation metric for "best" selection (None: nothing to select on)
+    selection: str  # "best" | "last"
+    saved_roles: tuple[str, ...]  # pipeline roles of ``networks`` stored in checkpoint.pt
+    passengers: dict[str, dict] = field(default_factory=dict)  # upstream pipeline records carried over
+    meta: dict = field(default_factory=dict)  # stage options recorded in checkpoints and the summary
+    inputs: dict = field(default_factory=dict)  # upstream checkpoint paths (hashed into the fingerprint)
+
+
+def fingerprint(ctx, plan: StagePlan) -> str:
+    """Everything that defines the run; a last.pt with another fingerprint is not resumed."""
+    p = ctx.params
+    content = {
+        "stage": ctx.stage,
+        "seed": ctx.seed,
+        "stage_seed": ctx.stage_seed,
+        "models": p.get("models"),
+        "optim": p.get("optim"),
+        "training": p.get("training"),
+        "device": ctx.device.type,
+        "precision": ctx.runtime.precision,
+        "data": {k: v for k, v in ctx.data.manifests.items()},
+        "meta": plan.meta,
+        "inputs": {k: ckpt.file_digest(v) for k, v in sorted(plan.inputs.items())},
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _ModeHook(Hook):
+    """Trained networks in train mode, fixed ones in eval mode, at every epoch start."""
+
+    name = "modes"
+
+    def __init__(self, networks: Mapping[str, nn.Module], trainable: Sequence[str]):
+        self.networks, self.trainable = networks, set(trainable)
+
+    def before_epoch(self, trainer: Trainer) -> None:
+        for role, net in self.networks.items():
+            net.train(role in self.trainable)
+
+
+class _LRHook(Hook):
+    """Apply the lr schedule (a pure function of the step) before every step."""
+
+    name = "lr"
+
+    def __init__(self, optimizers: Mapping[str, torch.optim.Optimizer], schedule: LRSchedule):
+        self.optimizers, self.schedule = optimizers, schedule
+
+    def before_step(self, trainer: Trainer) -> None:
+        for opt in self.optimizers.values():
+            self.schedule.apply(opt, trainer.state.step)
+
+
+def _checkpoint_meta(ctx, plan: StagePlan, epoch: int, step: int, metrics: Mapping[str, float]) -> dict:
+    return {
+        "stage": ctx.stage,
+        "seed": ctx.seed,
+        "epoch": epoch,
+        "step": step,
+        "benchmark": ctx.data.benchmark,
+        "max_depth": ctx.data.max_depth,
+        "height": ctx.data.height,
+        "width": ctx.data.width,
+        "selection": plan.selection,
+        "metric": plan.metric,
+        "val": dict(metrics),
+        **plan.meta,
+    }
+
+
+def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequence[Hook] = ()) -> dict:
+    """Train ``plan`` into ``ctx.out_dir`` (resuming from last.pt when it matches) and write summary.json."""
+    out = ctx.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    last_path, selected_path = out / "last.pt", out / "checkpoint.pt"
+    fp = fingerprint(ctx, plan)
+
+    def eval_validate() -> dict[str, float]:
+        for net in plan.networks.values():
+            net.eval()
+        with ctx.runtime.autocast():
+            return plan.validate()
+
+    def save_selected(epoch: int, metrics: dict[str, float]) -> None:
+        records = {role: ckpt.module_record(plan.networks[role]) for role in plan.saved_roles}
+        modules = {**plan.passengers, **records}
+        ckpt.save_selected(selected_path, stage=ctx.stage, modules=modules, meta=_checkpoint_meta(ctx, plan, epoch, trainer.state.step, metrics))
+
+    progress = ProgressHook()
+    validation = ValidationHook(
+        path=out / "val.csv", validate=eval_validate, save_selected=save_selected, metric=plan.metric, selection=plan.selection
+    )
+    hooks: list[Hook] = [
+        _ModeHook(plan.networks, plan.trainable),
+        NaNGuardHook(out),
+        progress,
+        LossLogHook(out / "log.csv"),
+        *extra_hooks,
+        validation,
+    ]
+    seconds = {"before": 0.0, "start": time.perf_counter()}
+
+    def save_resume(trainer: Trainer) -> None:
+        atomic_torch_save(
+            last_path,
+            {
+                "format": ckpt.FORMAT,
+                "kind": "resume",
+                "stage": ctx.stage,
+                "fingerprint": fp,
+                "epochs_done": trainer.state.epoch + 1,
+                "step": trainer.state.step,
+                "seconds": seconds["before"] + time.perf_counter() - seconds["start"],
+                "modules": {role: ckpt.module_record(net) for role, net in plan.networks.items()},
+                "optimizers": {name: opt.state_dict() for name, opt in plan.optimizers.items()},
+                "rng": {**ckpt.capture_rng(), "stage_generator": ctx.generator.get_state()},
+                "hooks": {hook.name: hook.state_dict() for hook in trainer.hooks},
+            },
+        )
+
+    total_steps = sum(plan.steps_per_epoch(e) for e in range(plan.epochs))
+    hooks.insert(1, _LRHook(plan.optimizers, make_schedule(ctx.params["optim"], total_steps)))
+    hooks.append(ResumeCheckpointHook(save_resume))
+    trainer = Trainer(
+        stage=ctx.stage,
+        epochs=plan.epochs,
+        steps_per_epoch=plan.steps_per_epoch,
+        batches=plan.batches,
+        step_fn=plan.step_fn,
+        hooks=hooks,
+    )
+
+    resumed_from = None
+    if resume and last_path.is_file():
+        state = ckpt.read_checkpoint(last_path)
+        if state.get("fingerprint") == fp and state.get("stage") == ctx.stage:
+            for role, net in plan.networks.items():
+                ckpt.load_state_checked(net, state["modules"][role]["state_dict"], path=last_path, role=role)
+            for name, opt in plan.optimizers.items():
+                opt.load_state_dict(state["optimizers"][name])
+            ckpt.restore_rng(state["rng"])
+            ctx.generator.set_state(state["rng"]["stage_generator"])
+            for hook in hooks:
+                if hook.name in state["hooks"]:
+                    hook.load_state_dict(state["hooks"][hook.name])
+            trainer.state = TrainState(epoch=int(state["epochs_done"]), step=int(state["step"]))
+            seconds["before"] = float(state.get("seconds", 0.0))
+            resumed_from = trainer.state.epoch
+            done = "already complete" if resumed_from >= plan.epochs else f"resuming after epoch {resumed_from}"
+            print(f"[{ctx.stage}] {last_path}: {done}", file=sys.stderr)
+        else:
+            print(f"[{ctx.stage}] {last_path} was written with other settings or inputs; starting this stage afresh", file=sys.stderr)
+
+    trainer.train()
+
+    summary = {
+        "stage": ctx.stage,
+        "seed": ctx.seed,
+        "benchmark": ctx.data.benchmark,
+        "epochs": plan.epochs,
+        "steps": trainer.state.step,
+        "seconds": round(seconds["before"] + time.perf_counter() - seconds["start"], 3),
+        "resumed_from_epoch": resumed_from,
+        "device": str(ctx.device),
+        "precision": "bf16" if ctx.runtime.use_bf16 else "fp32",
+        "selection": plan.selection,
+        "metric": plan.metric,
+        "selected_epoch": validation.best_epoch,
+        "val": validation.best_metrics,
+        "last_epoch_losses": progress.epoch_means() if progress.count else None,
+        "modules": {**{r: rec["name"] for r, rec in plan.passengers.items()}, **{r: model_spec(plan.networks[r])["name"] for r in plan.saved_roles}},
+        **plan.meta,
+    }
+    atomic_write_json(out / "summary.json", _json_safe(summary))
+    return summary
+
+
+def _json_safe(value):
+    """NaN/inf -> None so summary.json stays strict JSON (DVC reads it as metrics)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+
