@@ -182,7 +182,7 @@ def _object_group(s: ClutterSampler, k: int) -> ClutterItem | None:
         z = float(np.clip(point[2] + s.rng.uniform(-0.35, 0.35), z_lim[0] + 0.1, z_lim[1] - 0.1))
         role = f"object:{k}:{j}"
         if s.rng.random() < 0.65:
-            a, b, hgt = s.rng.uniform(0.06, 0.16), s.rng.uniform(0.06, 0.16), s.rng.uniform(0.08, 0.45)
+            a, b, hgt = s.rng.uniform(0.06, 0.16), s.rng.uniform(0.06, 0.16), s.rng.uniform(0.08, 0.35)
             shape = Box((x - a, top_y, z - b), (x + a, top_y + hgt, z + b))
         else:
             rad = s.rng.uniform(0.05, 0.15)
@@ -281,7 +281,7 @@ def _vegetation(s: ClutterSampler, k: int) -> ClutterItem | None:
     return item
 
 
-INDOOR_ITEMS = ((_poster, 0.45), (_object_group, 0.35), (_plant_or_lamp, 0.2))
+INDOOR_ITEMS = ((_poster, 0.55), (_object_group, 0.33), (_plant_or_lamp, 0.12))
 OUTDOOR_ITEMS = ((_pedestrian, 0.35), (_pole, 0.25), (_vegetation, 0.4))
 
 
