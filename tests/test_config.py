@@ -50,7 +50,7 @@ def test_rho_in_sweep_out_of_range(params):
 
 def test_negative_epochs(params):
     params["training"]["translator"]["epochs"] = -3
-    with pytest.raises(ConfigError, match=r"key 'training\.translator\.epochs' = -3 .*allowed values: >= 0"):
+    with pytest.raises(ConfigError, match=r"key 'training\.translator\.epochs' = -3 .*allowed values: >= 1"):
         validate_params(params)
 
 
