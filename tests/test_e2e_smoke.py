@@ -25,14 +25,14 @@ METRICS = ["abs_rel", "sq_rel", "rms", "rms_log", "delta1", "delta2", "delta3"]
 
 def _check_reports(root):
     table = pd.read_csv(root / "reports" / "table2.csv")
-    assert set(table["method"]) == TABLE_METHODS
+    assert set(table["method"].str.replace(r"-rho[0-9.]+$", "", regex=True)) == TABLE_METHODS
     for metric in METRICS:
         assert all(math.isfinite(v) for v in table[metric]), f"non-finite {metric} in table2.csv"
     assert (table["n_seeds"] == 1).all()
     for name in ("fig3_rho.png", "fig4_per_sample.png", "fig5_qualitative.png", "table4.csv", "table2.md"):
         assert (root / "reports" / name).stat().st_size > 0, name
     rho_curve = pd.read_csv(root / "reports" / "fig3_rho.csv")
-    assert set(rho_curve["rho"].round(5)) == {0.85, 0.95}
+    assert set(rho_curve["rho"].dropna().round(5)) == {0.85, 0.95}
 
 
 def _change_one_rho(root, old, new):
