@@ -19,15 +19,23 @@ def _slurm_answers() -> bool:
     return subprocess.run(["sinfo"], capture_output=True).returncode == 0
 
 
+def _accounted_jobs() -> dict[str, str]:
+    out = subprocess.run(["sacct", "-n", "-X", "-P", "-S", "now-1days", "--format=JobID,State"],
+                         capture_output=True, text=True, check=True).stdout
+    return dict(line.split("|", 1) for line in out.splitlines() if "|" in line)
+
+
 @pytest.mark.skipif(not _slurm_answers(), reason="no SLURM answers `sinfo` (see ../shared/tools/start-local-slurm)")
 def test_data_rules_run_as_slurm_jobs(tmp_path):
     root = project_copy(tmp_path / "cluster", "smoke")
     target = "data/cache/synthrooms-indoor"
+    jobs_before = _accounted_jobs()
     proc = run(["snakemake", "--profile", "profiles/slurm", "--jobs", "2", "--latency-wait", "10",
                 "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=10", "--", target],
                root, timeout=900)
     manifest = json.loads((root / target / "real_test" / "manifest.json").read_text())
     assert manifest["count"] == 8
-    # the jobs really went through sbatch
-    assert "SLURM" in proc.stdout + proc.stderr and "sbatch" in (proc.stdout + proc.stderr).lower() or \
-        list((root / ".snakemake" / "slurm_logs").rglob("*.log"))
+    # both data rules really ran as SLURM jobs, and SLURM's accounting saw them finish
+    new_jobs = {job: state for job, state in _accounted_jobs().items() if job not in jobs_before}
+    assert len(new_jobs) == 2, (new_jobs, proc.stderr[-2000:])
+    assert set(new_jobs.values()) == {"COMPLETED"}
