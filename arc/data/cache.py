@@ -98,17 +98,25 @@ def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
     return array
 
 
-def open_cache(path: str | os.PathLike) -> CacheSplit:
-    path = Path(path)
-    manifest_path = path / "manifest.json"
+def read_manifest(path: str | os.PathLike) -> dict:
+    """The manifest of the cache split at ``path`` (checked for existence, JSON and format only)."""
+    manifest_path = Path(path) / "manifest.json"
     if not manifest_path.is_file():
-        raise DataError(f"{manifest_path}: not found; expected a cache split written by `arc data cache`")
+        raise DataError(f"{manifest_path}: not found; expected a cache split written by `arc data cache` "
+                        "or the workflow's build_cache stage")
     try:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as exc:
         raise DataError(f"{manifest_path}: not valid JSON ({exc})") from None
     if manifest.get("format") != FORMAT:
         raise DataError(f"{manifest_path}: format {manifest.get('format')!r}; expected {FORMAT!r}")
+    return manifest
+
+
+def open_cache(path: str | os.PathLike) -> CacheSplit:
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    manifest = read_manifest(path)
     missing = [k for k in REQUIRED_KEYS if k not in manifest]
     if missing:
         raise DataError(f"{manifest_path}: missing key(s) {', '.join(missing)}")

@@ -13,7 +13,6 @@ the real-only phases are not under-trained because the real set is 10x smaller).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,23 +21,11 @@ from typing import Iterator, Mapping
 import torch
 from torch.utils.data import DataLoader
 
+from arc.data.cache import read_manifest
 from arc.errors import DataError
 from arc.utils.seeding import derive_seed
 
 SPLITS = {"syn": "syn_train", "real": "real_train", "val": "real_val"}
-
-
-def read_manifest(split_dir: Path) -> dict:
-    path = split_dir / "manifest.json"
-    if not path.is_file():
-        raise DataError(
-            f"{path} not found: the cache split {split_dir.name!r} is missing; build the benchmark cache first "
-            f"(`arc data cache ...` / the workflow's cache rule)"
-        )
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON: {exc}") from exc
 
 
 @dataclass
@@ -69,8 +56,9 @@ def open_stage_data(data_dir: str | Path, domains: tuple[str, ...]) -> StageData
     if not data_dir.is_dir():
         raise DataError(f"benchmark cache {data_dir} does not exist; expected data/cache/<benchmark> with splits {sorted(SPLITS.values())}")
     names = [*domains, "val"]
-    manifests = {name: read_manifest(data_dir / SPLITS[name]) for name in names}
-    counts = {name: int(read_manifest(data_dir / SPLITS[name])["count"]) for name in ("syn", "real")}
+    manifests = {name: read_manifest(data_dir / SPLITS[name]) for name in {*names, "syn", "real"}}
+    counts = {name: int(manifests[name]["count"]) for name in ("syn", "real")}
+    manifests = {name: manifests[name] for name in names}
     first = manifests["val"]
     for name, manifest in manifests.items():
         for key in ("height", "width", "max_depth"):
