@@ -61,3 +61,14 @@ def test_training_curves_rule_waits_for_every_run_the_script_draws(tmp_path, pre
     expected = sorted(f"runs/{params['benchmark']}/seed{s}/{name}" for s in params["seeds"]
                       for name in expected_runs(params))
     assert run_dirs == expected
+
+
+def test_dvc_yaml_carries_the_static_plots_and_metrics():
+    """workflow/dvc_static.yaml holds dvc.yaml's top-level keys besides `stages:` (plots, metrics)."""
+    static = yaml.safe_load((ROOT / "workflow" / "dvc_static.yaml").read_text())
+    dvc = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    assert set(static) == {"plots", "metrics"}
+    assert {k: dvc.get(k) for k in static} == static
+    templates = {next(iter(p.values())).get("template") for p in static["plots"]}
+    for name in templates - {"simple", "linear", "smooth", "scatter", None}:
+        assert (ROOT / ".dvc" / "plots" / f"{name}.json").is_file(), name
