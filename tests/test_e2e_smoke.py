@@ -188,6 +188,6 @@ def test_dvc_smoke_repro_rho_change_and_noop(tmp_path):
     assert sweep_rhos == {"HEAD": {0.85, 0.95}, "workspace": {0.85, 0.9}}, sweep_rhos
     # Table 2 is at rho = 0.85: its metrics are read at both revisions and did not change.
     metrics = json.loads(run(["dvc", "metrics", "diff", "HEAD", "--all", "--json"], root).stdout)
-    table = metrics["diff"]["reports/table2_metrics.json"]
+    table = metrics["reports/table2_metrics.json"]
     assert {key.split(".")[0] for key in table} == TABLE_METHODS
     assert all(v["old"] == v["new"] for v in table.values()), table
