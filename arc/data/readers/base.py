@@ -77,12 +77,21 @@ def _decode(path: Path, flags: int) -> np.ndarray:
     return image
 
 
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """8-bit RGB (H, W, 3) from PNG/JPEG; grey images are expanded, alpha dropped."""
+def read_rgb(path: str | os.PathLike, scale_16bit: bool = False) -> np.ndarray:
+    """8-bit RGB (H, W, 3) from PNG/JPEG; grey images are expanded, alpha dropped.
+
+    A 16-bit image is refused (in a dataset's RGB slot it is a depth map or a wrong file), or with
+    ``scale_16bit`` scaled to 8 bits (value / 257, so 65535 -> 255): photos given to a trained model.
+    """
     path = Path(path)
     image = _decode(path, cv2.IMREAD_UNCHANGED)
+    if image.dtype == np.uint16 and scale_16bit:
+        image = np.round(image / 257.0).astype(np.uint8)
     if image.dtype != np.uint8:
-        raise DataError(f"{path}: {image.dtype} image; expected an 8-bit RGB image")
+        kind = "16-bit" if image.dtype == np.uint16 else str(image.dtype)
+        raise DataError(f"{path}: {kind} image; expected an 8-bit RGB image")
+    if image.ndim == 3 and image.shape[2] == 2:  # grey + alpha
+        image = image[:, :, 0]
     if image.ndim == 2:
         return np.repeat(image[:, :, None], 3, axis=2)
     if image.shape[2] == 4:
