@@ -121,8 +121,11 @@ def required_dataset_paths(params: dict) -> dict[str, Any]:
                 "data.nyu.splits_mat": d["nyu"]["splits_mat"], "data.nyu.train_pool_list": d["nyu"]["train_pool_list"],
                 "data.pbrs.root": d["pbrs"]["root"]}
     if bench == "kitti-vkitti":
-        return {"data.kitti.root": d["kitti"]["root"], "data.kitti.test_list": d["kitti"]["test_list"],
-                "data.vkitti.root": d["vkitti"]["root"]}
+        paths = {"data.kitti.root": d["kitti"]["root"], "data.kitti.test_list": d["kitti"]["test_list"],
+                 "data.vkitti.root": d["vkitti"]["root"]}
+        if d["kitti"].get("depth_root") is not None:  # optional: found beside the raw folder otherwise
+            paths["data.kitti.depth_root"] = d["kitti"]["depth_root"]
+        return paths
     return {}
 
 

@@ -69,13 +69,12 @@ def write_vkitti_depth(path: Path, metres: np.ndarray) -> Path:
     return path
 
 
-def vkitti_road_depth(height: int, width: int, horizon: float = 0.38) -> np.ndarray:
-    """A road seen from a car (camera 1.65 m high, f = 725 px): sky above the horizon, a flat
-    ground below it, depth falling towards the bottom rows."""
+def vkitti_road_depth(height: int, width: int, horizon: float = 0.38, far_wall_m: float = 200.0) -> np.ndarray:
+    """A road seen from a car (camera 1.65 m high, f = 725 px): sky (+inf) above the horizon, a flat
+    ground below it, depth falling towards the bottom rows, ending at a wall ``far_wall_m`` away."""
     rows = np.arange(height, dtype=np.float64)[:, None] - horizon * height
-    with np.errstate(divide="ignore"):
-        ground = np.where(rows > 0, 1.65 * 725.0 / np.maximum(rows, 1e-9), np.inf)
-    return np.broadcast_to(ground, (height, width)).copy()
+    ground = np.minimum(1.65 * 725.0 / np.maximum(rows, 1e-9), far_wall_m)
+    return np.broadcast_to(np.where(rows > 0, ground, np.inf), (height, width)).copy()
 
 
 # --- nyu-pbrs --------------------------------------------------------------------------------

@@ -188,6 +188,8 @@ def _plan_kitti_vkitti(params: dict) -> SourcePlan:
     with _about("data.vkitti.root", vkitti["root"]):
         syn_reader = open_reader("vkitti", vkitti["root"], variants=vkitti["variants"],
                                  vkitti_version=vkitti["version"])
+    with _about("data.kitti.root", kitti["root"]):
+        pool = reader.require_entries()  # an empty or wrongly laid-out folder is named here, first
     with _about("data.kitti.test_list", kitti["test_list"]):
         listed = [reader.parse_entry(line) for line in read_split_list(kitti["test_list"])]
     no_rgb = [e for e in listed if not reader.rgb_path(e).is_file()]
@@ -204,12 +206,12 @@ def _plan_kitti_vkitti(params: dict) -> SourcePlan:
     plan.found.append(f"data.kitti.test_list: {len(listed)} frames; {len(test)} with annotated depth are evaluated"
                       + (f", {len(skipped)} skipped ({KITTI_NO_GT.split(';')[0]})" if skipped else ""))
     with _about("data.kitti.root", kitti["root"]):
-        pool = reader.require_entries()
         train, val = sample_split(pool, dataset="kitti", n=kitti["n_train"], seed=seed, mode="first",
                                   exclude_scenes=listed, n_val=kitti["n_val"], val_scene_disjoint=True)
     plan.found.append(f"data.kitti.root: {len(pool)} frames with annotated depth in {_count_scenes('kitti', pool)} "
-                      f"drives (annotated depth under {reader.depth_root}); the first {len(train)} outside the test "
-                      f"drives are the training set, {len(val)} validation frames come from other drives")
+                      f"drives (annotated depth under {reader.depth_root}); the first {len(train)} outside the "
+                      f"{_count_scenes('kitti', listed)} test drives are the training set, {len(val)} validation "
+                      "frames come from other drives")
     with _about("data.vkitti.root", vkitti["root"]):
         syn = syn_reader.require_entries()
         per_variant = {v: sum(1 for e in syn if e.split("/")[1] == v) for v in vkitti["variants"]}
