@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from arc.data.readers.base import (
-    DepthRange, Reader, Record, check_depth_range, check_pair, count_files, describe_folder, read_depth_png, read_rgb, require_dir,
+    DepthRange, Reader, Record, check_depth_range, check_pair, count_files, describe_folder, read_depth_png,
+    read_rgb, require_dir,
 )
 from arc.errors import DataError
 
