@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from arc.models.gumbel import gumbel_sigmoid, hard_mask
+from arc.models.gumbel import evaluation_mask, gumbel_sigmoid
 from arc.models.registry import build_model, model_spec
 
 MODULE_ROLES = ("depth", "attention", "translator", "inpainter")
@@ -54,27 +54,37 @@ class ARCPipeline(nn.Module):
         tau: float | None = None,
         hard: bool | None = None,
         generator: torch.Generator | None = None,
+        noise_cell: int = 1,
+        mask: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor | None]:
         """Run every present module; ``hard`` defaults to ``not self.training``.
+
+        ``mask`` (Bx1xHxW, 1 = keep) replaces A's hard mask: the oracle-mask row feeds the true
+        clutter mask through the same T, I and D.
 
         Returns ``translated, mask_logits, mask, masked, inpainted, net_input,
         depth_unit``; ``mask``/``mask_logits`` are None without an attention module.
         """
         translated = self.translator(x) if self.translator is not None else x
-        mask_logits = mask = None
+        given_mask, mask_logits, mask = mask, None, None
         masked = inpainted = translated
         if self.attention is not None:
             use_hard = (not self.training) if hard is None else bool(hard)
             mask_logits = self.attention(x)
-            if use_hard:
-                mask = hard_mask(mask_logits)
+            if given_mask is not None:
+                if given_mask.shape[-2:] != x.shape[-2:]:
+                    raise ValueError(f"ARCPipeline: given mask {tuple(given_mask.shape)} does not match the image {tuple(x.shape)}")
+                use_hard = True
+                mask = given_mask.to(dtype=translated.dtype, device=translated.device)
+            elif use_hard:
+                mask = evaluation_mask(self.attention, mask_logits)
             else:
                 if tau is None:
                     raise ValueError(
                         "ARCPipeline: a soft (Gumbel-sigmoid) mask needs a temperature tau; "
                         "pass tau=..., or hard=True for the binary evaluation mask"
                     )
-                mask = gumbel_sigmoid(mask_logits, tau, generator=generator)
+                mask = gumbel_sigmoid(mask_logits, tau, generator=generator, noise_cell=noise_cell)
             masked = mask * translated
             if self.inpainter is not None:
                 inpainted = compose_inpainting(translated, mask, self.inpainter(masked), use_hard)

@@ -21,6 +21,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "arc_ai": "ARC: A&I",
     "arc_full": "ARC: full",
     "oracle_declutter": "oracle declutter",
+    "oracle_mask": "oracle mask (true clutter as A)",
 }
 BASELINE_METHODS = ("syn_only", "real_only", "mix")
 TABLE_ROW_ORDER = ("syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full")
@@ -65,7 +66,7 @@ def table_methods(params: dict) -> list[str]:
     rows += [r for r in (params.get("rows") or {}) if r not in rows]
     methods = [result_name(r, params) for r in rows]
     if str(params.get("benchmark", "")).startswith("synthrooms"):
-        methods.append("oracle_declutter")
+        methods += ["oracle_declutter", "oracle_mask"]
     return methods
 
 

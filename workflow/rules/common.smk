@@ -24,7 +24,7 @@ RHO_ROWS = ["arc_a", "arc_at", "arc_ai"]
 METHODS_NO_RHO = BASELINE_ROWS + ["arc_t"]
 TABLE_METHODS = METHODS_NO_RHO + [f"{r}-{RHO_TAG}" for r in RHO_ROWS] + [f"arc_full-{RHO_TAG}"]
 SWEEP_METHODS = [f"arc_full-{rho_tag(r)}" for r in SWEEP]
-ORACLE = ["oracle_declutter"] if B.startswith("synthrooms") else []
+ORACLE = ["oracle_declutter", "oracle_mask"] if B.startswith("synthrooms") else []
 
 wildcard_constraints:
     seed=r"\d+",
