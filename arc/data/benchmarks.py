@@ -169,9 +169,9 @@ def _require_files(reader, entries: list[str], what: str, list_key: str) -> None
                         f"expected every frame '{list_key}' names, in the layout {reader.layout}")
 
 
-KITTI_NO_GT = ("no annotated depth (proj_depth/groundtruth) for this frame in the KITTI depth benchmark; "
-               "the standard download lacks 45 of the 697 Eigen test frames, and the common practice is to "
-               "evaluate the 652 that have it")
+KITTI_NO_GT = ("no annotated depth (proj_depth/groundtruth) in the KITTI depth benchmark; the standard "
+               "download lacks it for 45 of the 697 Eigen test frames, and the common practice is to evaluate "
+               "the 652 that have it")
 
 
 def _plan_kitti_vkitti(params: dict) -> SourcePlan:
@@ -204,7 +204,7 @@ def _plan_kitti_vkitti(params: dict) -> SourcePlan:
         raise DataError(f"params key 'data.kitti.root' = '{kitti['root']}': none of the {len(listed)} test frames "
                         f"of '{kitti['test_list']}' has annotated depth; expected {reader.layout}")
     plan.found.append(f"data.kitti.test_list: {len(listed)} frames; {len(test)} with annotated depth are evaluated"
-                      + (f", {len(skipped)} skipped ({KITTI_NO_GT.split(';')[0]})" if skipped else ""))
+                      + (f", {len(skipped)} skipped: {KITTI_NO_GT.split(';')[0]}" if skipped else ""))
     with _about("data.kitti.root", kitti["root"]):
         train, val = sample_split(pool, dataset="kitti", n=kitti["n_train"], seed=seed, mode="first",
                                   exclude_scenes=listed, n_val=kitti["n_val"], val_scene_disjoint=True)
