@@ -4,8 +4,11 @@
 #   snakemake --cores 8 reports/table2.csv      # one table
 #   snakemake --cores 8                          # every report of the preset
 #   snakemake --profile profiles/slurm           # on a SLURM cluster
+#   snakemake --report reports/report.html       # after a run: every table and figure in one HTML file
 
 configfile: "params.yaml"
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

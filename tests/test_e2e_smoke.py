@@ -7,6 +7,8 @@ of the sweep reruns only that branch and the reports downstream of it; an unchan
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import re
 
@@ -14,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline_copy import project_copy, run
+from pipeline_copy import ROOT, project_copy, run
 from workflow_dag import parse_dry_run
 
 pytestmark = pytest.mark.e2e
@@ -30,7 +32,8 @@ def _check_reports(root):
     for metric in METRICS:
         assert all(math.isfinite(v) for v in table[metric]), f"non-finite {metric} in table2.csv"
     assert (table["n_seeds"] == 1).all()
-    for name in ("fig3_rho.png", "fig4_per_sample.png", "fig5_qualitative.png", "table4.csv", "table2.md"):
+    for name in ("fig3_rho.png", "fig4_per_sample.png", "fig5_qualitative.png", "table4.csv", "table2.md",
+                 "training_curves.png"):
         assert (root / "reports" / name).stat().st_size > 0, name
     # the oracle mask removes exactly the true clutter, so its IoU with the clutter is 1
     oracle = pd.read_json(root / "results" / "synthrooms-indoor" / "seed0" / "oracle_mask" / "metrics.json", typ="series")
@@ -39,6 +42,11 @@ def _check_reports(root):
     assert 0.0 <= full["mask_logit_auc"] <= 1.0 and "mask_iou_appearance" in full
     rho_curve = pd.read_csv(root / "reports" / "fig3_rho.csv")
     assert set(rho_curve["rho"].dropna().round(5)) == {0.85, 0.95}
+    headline = json.loads((root / "reports" / "table2_metrics.json").read_text())
+    assert set(headline) == TABLE_METHODS
+    curves = pd.read_csv(root / "reports" / "training_curves.csv")
+    # 16 stage folders for the one seed, each with a train and a validation panel
+    assert curves["run"].nunique() == 16 and set(curves["curve"]) == {"train", "val"}
 
 
 def _change_one_rho(root, old, new):
@@ -49,17 +57,82 @@ def _change_one_rho(root, old, new):
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+# What each report file's caption must say (workflow/report/*.rst, rendered by `snakemake --report`).
+CAPTIONS = {
+    "table2.csv": "Table 2: depth accuracy", "table2.md": "Table 2: depth accuracy", "table2.json": "Table 2: depth accuracy",
+    "table2_metrics.json": "Headline metrics per row", "table4.csv": "Table 4:", "table4.md": "Table 4:",
+    "fig3_rho.png": "Fig. 3:", "fig3_rho.csv": "Fig. 3:", "fig4_per_sample.png": "Fig. 4:", "fig4_per_sample.csv": "Fig. 4:",
+    "fig4_per_sample.json": "Summary of Fig. 4", "fig4_per_sample_by_baseline.png": "Fig. 11:",
+    "fig5_qualitative.png": "Fig. 5:", "training_curves.png": "Training curves:", "training_curves.csv": "Training curves:",
+}
+
+
 @pytest.fixture(scope="module")
 def snakemake_run(tmp_path_factory):
     root = project_copy(tmp_path_factory.mktemp("snake"), "smoke")
     run(["snakemake", "--cores", "2", "all"], root)
+    # The README's way to browse a run; built here, before any test changes params.yaml.
+    run(["snakemake", "--report", "reports/report.html"], root)
     return root
+
+
+def _report_json(html: str, name: str):
+    match = re.search(rf"var {name} = (\{{.*?\}});\s*</script>", html, flags=re.S)
+    assert match, f"no `var {name}` in the report"
+    return json.loads(match.group(1))
 
 
 def test_snakemake_smoke_builds_every_report(snakemake_run):
     _check_reports(snakemake_run)
     # every rule wrote its log
     assert (snakemake_run / "logs" / "synthrooms-indoor" / "seed0" / "mix.log").stat().st_size > 0
+
+
+def test_snakemake_report_holds_every_table_and_figure_with_its_caption(snakemake_run):
+    html = (snakemake_run / "reports" / "report.html").read_text()
+    results = _report_json(html, "results")
+    made = sorted(f"reports/{p.name}" for p in (snakemake_run / "reports").iterdir() if p.name != "report.html")
+    assert sorted(results) == made
+    assert sorted(p.rsplit("/", 1)[1] for p in made) == sorted(CAPTIONS)
+    for path, entry in results.items():
+        name = path.rsplit("/", 1)[1]
+        assert CAPTIONS[name] in entry["caption"], (path, entry["caption"][:300])
+        assert "synthrooms-indoor" in entry["caption"], path  # config values are filled in
+        # self-contained: the file itself is embedded
+        assert base64.b64decode(entry["data_uri"].split(",", 1)[1]) == (snakemake_run / path).read_bytes(), path
+    categories = _report_json(html, "categories")
+    assert set(categories) == {"Table 2", "Table 4", "rho sweep", "per-image gains", "qualitative", "training curves"}
+    assert "reports/training_curves.png" in categories["training curves"]["figure"]
+    assert "ARC depth reproduction: synthrooms-indoor" in html  # the workflow description
+
+
+def _dvc_plot_ids():
+    return [next(iter(p)) for p in yaml.safe_load((ROOT / "workflow" / "dvc_static.yaml").read_text())["plots"]]
+
+
+def test_dvc_plots_render_and_metrics_list_every_method(snakemake_run):
+    vl_convert = pytest.importorskip("vl_convert", reason="vl-convert-python (dev extra) renders the Vega-Lite specs")
+    shown = json.loads(run(["dvc", "plots", "show", "--json"], snakemake_run).stdout)
+    assert not shown.get("errors"), shown.get("errors")
+    plots = shown["data"]
+    assert sorted(plots) == sorted(_dvc_plot_ids())
+    for plot_id, renders in plots.items():
+        spec = renders[0]["content"]
+        assert renders[0]["type"] == "vega" and spec["data"]["values"], plot_id
+        # Compile and draw the spec, as a browser would: a bad template or field fails here.
+        svg = vl_convert.vegalite_to_svg(spec)
+        assert "<svg" in svg and spec["title"]["text"].split(":")[0] in svg, plot_id
+    curves = plots["Training and validation curves, every stage and seed"][0]["content"]
+    assert {d["panel"] for d in curves["data"]["values"]} >= {"seed 0 · mix: train total loss",
+                                                              "seed 0 · translator: val cycle_l1"}
+    page = run(["dvc", "plots", "show", "-o", "dvc_plots"], snakemake_run)
+    index = (snakemake_run / "dvc_plots" / "index.html").read_text()
+    # one embedded Vega-Lite chart per plot, with its title
+    assert index.count("vegaEmbed(") == len(plots), page.stdout
+    assert all(json.dumps(r[0]["content"]["title"]["text"]) in index for r in plots.values())
+    metrics = json.loads(run(["dvc", "metrics", "show", "--json"], snakemake_run).stdout)
+    table = next(v["data"]["reports/table2_metrics.json"]["data"] for v in metrics.values())
+    assert set(table) == TABLE_METHODS and all(math.isfinite(table[m]["abs_rel"]) for m in table)
 
 
 def test_snakemake_reruns_only_the_changed_rho_branch(snakemake_run):
@@ -78,6 +151,10 @@ def test_snakemake_reruns_only_the_changed_rho_branch(snakemake_run):
         "reports/table2.csv",
         "reports/table2.json",
         "reports/table2.md",
+        "reports/table2_metrics.json",
+        # the training curves draw the new branch's stages
+        "reports/training_curves.csv",
+        "reports/training_curves.png",
     ])
 
 
@@ -87,6 +164,10 @@ def test_dvc_smoke_repro_rho_change_and_noop(tmp_path):
     _check_reports(root)
 
     assert "up to date" in run(["dvc", "status"], root).stdout
+    # commit the run, as a user would, so that the diffs below have a baseline
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
+    run([*git, "add", "-A"], root)
+    run([*git, "commit", "-qm", "smoke run, rho_sweep 0.85 0.95"], root)
 
     _change_one_rho(root, 0.95, 0.9)
     status = run(["dvc", "status"], root).stdout
@@ -97,9 +178,22 @@ def test_dvc_smoke_repro_rho_change_and_noop(tmp_path):
         "train_attention_translated@0-0.9",
         "train_inpainting_translated@0-0.9",
         "report_rho_figure",
+        "report_training_curves",
     ]), status
 
     run(["dvc", "repro", "--quiet"], root, timeout=1200)
     second = run(["dvc", "repro"], root).stdout
     assert "Running stage" not in second, second
     assert "up to date" in run(["dvc", "status"], root).stdout
+
+    # The rho sweep before (HEAD) and after (workspace) the change, side by side.
+    diff = json.loads(run(["dvc", "plots", "diff", "HEAD", "--json", "--targets", "Fig. 3, rho sweep: Rel"],
+                          root).stdout)["data"]["Fig. 3, rho sweep: Rel"][0]["content"]["data"]["values"]
+    sweep_rhos = {rev: {round(float(d["rho"]), 5) for d in diff if d["rev"] == rev and d["kind"] == "sweep"}
+                  for rev in {d["rev"] for d in diff}}
+    assert sweep_rhos == {"HEAD": {0.85, 0.95}, "workspace": {0.85, 0.9}}, sweep_rhos
+    # Table 2 is at rho = 0.85: its metrics are read at both revisions and did not change.
+    metrics = json.loads(run(["dvc", "metrics", "diff", "HEAD", "--all", "--json"], root).stdout)
+    table = metrics["reports/table2_metrics.json"]
+    assert {key.split(".")[0] for key in table} == TABLE_METHODS
+    assert all(v["old"] == v["new"] for v in table.values()), table

@@ -85,6 +85,19 @@ def test_main_table_rows_columns_and_seed_statistics(results, tmp_path):
     assert [r["method"] for r in payload["rows"]] == METHODS
 
 
+def test_headline_metrics_json_is_keyed_by_row_without_rho(results, tmp_path):
+    out = tmp_path / "table2.csv"
+    table = write_main_table(results, METHODS, "synthrooms-indoor", out, params=PARAMS)
+    metrics = json.loads((tmp_path / "table2_metrics.json").read_text())
+    assert list(metrics) == ["syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full",
+                             "oracle_declutter"]
+    full = table[table["method"] == "arc_full-rho0.85"].iloc[0]
+    assert metrics["arc_full"] == {"abs_rel": pytest.approx(full["abs_rel"]), "rms": pytest.approx(full["rms"]),
+                                   "rms_log": pytest.approx(full["rms_log"]), "delta1": pytest.approx(full["delta1"]),
+                                   "n_seeds": 3, "rho": 0.85}
+    assert "rho" not in metrics["mix"]
+
+
 def test_outdoor_protocol_compares_with_table3(tmp_path):
     root = tmp_path / "results"
     write_fake_run(root, "mix", 0, metrics=uniform_metrics(0.2), protocol="kitti-standard", benchmark="kitti-vkitti")

@@ -1,4 +1,4 @@
-"""``arc report {table,table4,fig-rho,fig-per-sample,fig-qualitative}``.
+"""``arc report {table,table4,fig-rho,fig-per-sample,fig-qualitative,training-curves}``.
 
 Every option the workflow would otherwise spell out defaults from params.yaml
 (``--params``): method lists from ``rows``/``rho``/``rho_sweep``/``benchmark``,
@@ -45,13 +45,15 @@ def _common(parser: argparse.ArgumentParser, out_help: str) -> None:
 
 
 def add_table_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    _common(parser, "CSV to write (the .md and .json go beside it)")
+    _common(parser, "CSV to write (the .md, .json and _metrics.json go beside it)")
     parser.add_argument("--methods", nargs="+", default=None,
                         help="result names in row order (default: the Table-2 rows from params, + oracle_declutter on SynthRooms)")
     parser.add_argument("--paper-table", default="auto", choices=["auto", "table2", "table3", "none"],
                         help="paper table shown beside ours (auto: table2 indoor, table3 outdoor)")
     parser.add_argument("--md", default=None, help="Markdown path (default: <out>.md)")
     parser.add_argument("--json", default=None, help="JSON path (default: <out>.json)")
+    parser.add_argument("--metrics-json", default=None,
+                        help="headline metrics per row for `dvc metrics` (default: <out stem>_metrics.json)")
     parser.add_argument("--allow-missing", action="store_true", help="skip methods without results instead of failing")
     return parser
 
@@ -66,7 +68,7 @@ def run_table(args: argparse.Namespace) -> int:
     table = write_main_table(
         args.results, methods, _protocol(args, params), args.out, params=params,
         paper_table=None if args.paper_table == "none" else args.paper_table,
-        md_path=args.md, json_path=args.json, allow_missing=args.allow_missing,
+        md_path=args.md, json_path=args.json, metrics_path=args.metrics_json, allow_missing=args.allow_missing,
     )
     print(f"wrote {args.out} ({len(table)} rows, {int(table['n_seeds'].max())} seeds max)")
     return 0
@@ -191,6 +193,41 @@ def run_fig_qualitative(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------- training-curves
+
+
+def add_training_curves_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--params", default=None, help="params.yaml (defaults for the options below)")
+    parser.add_argument("--runs", required=True, help="runs/<benchmark> (holds seed<S>/<stage>/log.csv, val.csv)")
+    parser.add_argument("--out", required=True, help="PNG to write (the CSV goes beside it)")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, help="default: params seeds")
+    parser.add_argument("--names", nargs="+", default=None,
+                        help="stage folders to draw (default: every stage the preset's DAG trains, from params rows, rho and rho_sweep)")
+    parser.add_argument("--csv", default=None, help="CSV path (default: <out>.csv)")
+    return parser
+
+
+def run_training_curves(args: argparse.Namespace) -> int:
+    from arc.reports.training_curves import expected_runs, write_training_curves
+
+    params = load_params(args.params)
+    seeds = args.seeds or params.get("seeds")
+    if not seeds:
+        raise ConfigError("pass --seeds or --params with seeds")
+    names = args.names or (expected_runs(params) if params else None)
+    if not names:
+        raise ConfigError("pass --names (stage folders under <runs>/seed<S>/) or --params with rows")
+    metric = ((params.get("training") or {}).get("validation") or {}).get("metric")
+    title = None
+    if params.get("benchmark"):
+        title = (f"Training curves: {params['benchmark']} ({params.get('preset', 'custom')} preset), "
+                 f"{len(names)} stages x {len(seeds)} seed(s)")
+    table = write_training_curves(args.runs, args.out, seeds=[int(s) for s in seeds], names=names,
+                                  validation_metric=metric, out_csv=args.csv, title=title)
+    print(f"wrote {args.out} ({table['panel_order'].nunique()} panels, {len(names)} stages x {len(seeds)} seed(s))")
+    return 0
+
+
 def register(subparsers) -> None:
     report = subparsers.add_parser("report", help="tables and figures from results/<benchmark>")
     sub = report.add_subparsers(dest="report_command", required=True)
@@ -204,6 +241,8 @@ def register(subparsers) -> None:
          add_fig_per_sample_arguments, run_fig_per_sample),
         ("fig-qualitative", "Fig. 5/6: input, T(x), mask, inpainted, depths, ground truth",
          add_fig_qualitative_arguments, run_fig_qualitative),
+        ("training-curves", "loss and validation metric per epoch, one panel per training stage and seed",
+         add_training_curves_arguments, run_training_curves),
     ]
     for name, help_text, add_arguments, run in commands:
         parser = sub.add_parser(name, help=help_text, description=help_text)

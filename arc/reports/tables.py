@@ -26,6 +26,8 @@ from arc.reports.paper import PAPER_TABLES, is_embedded_benchmark, paper_rows, p
 from arc.utils.atomic import atomic_write_text
 
 STD_COLUMNS = [f"{k}_std" for k in METRIC_KEYS]
+# The columns the README and `dvc metrics show` lead with (Rel, RMS, RMS-log, delta < 1.25).
+HEADLINE_METRICS = ("abs_rel", "rms", "rms_log", "delta1")
 MAIN_COLUMNS = ["method", "label", *METRIC_KEYS, *STD_COLUMNS, "protocol", "dataset", "n_seeds",
                 "rho", "mask_iou", "mask_iou_std", "keep_rate", "keep_rate_std",
                 "mask_iou_appearance", "mask_iou_appearance_std", "mask_logit_auc", "mask_logit_auc_std"]
@@ -150,9 +152,11 @@ def write_main_table(
     paper_table: str | None = "auto",
     md_path: str | Path | None = None,
     json_path: str | Path | None = None,
+    metrics_path: str | Path | None = None,
     allow_missing: bool = False,
 ) -> pd.DataFrame:
-    """Write ``out_csv`` plus the Markdown and JSON beside it (same stem unless given).
+    """Write ``out_csv`` plus the Markdown, the JSON and the headline-metrics JSON beside it
+    (``<stem>.md``, ``<stem>.json``, ``<stem>_metrics.json`` unless given).
 
     ``paper_table``: ``auto`` (Table 2 for indoor protocols, Table 3 for outdoor),
     a table name, or None for no paper rows.
@@ -174,7 +178,26 @@ def write_main_table(
         "rows": frame_records(table),
     }
     atomic_write_text(json_path or out_csv.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
+    atomic_write_text(metrics_path or out_csv.with_name(f"{out_csv.stem}_metrics.json"),
+                      json.dumps(headline_metrics(table), indent=2) + "\n")
     return table
+
+
+def headline_metrics(table: pd.DataFrame) -> dict:
+    """``{row: {metric: seed mean}}`` for `dvc metrics show` / `dvc metrics diff`.
+
+    Keyed by the row name without the rho suffix (``arc_full``, not ``arc_full-rho0.85``) so that
+    changing ``rho`` shows as changed values of the same rows, not as rows removed and added.
+    """
+    out = {}
+    for _, row in table.iterrows():
+        values = {k: _nan_to_none(float(row[k])) for k in HEADLINE_METRICS}
+        values["n_seeds"] = int(row["n_seeds"])
+        if not pd.isna(row["rho"]):
+            values["rho"] = float(row["rho"])
+        key = base_method(row["method"])
+        out[key if key not in out else row["method"]] = values  # two rhos of one row: keep both
+    return out
 
 
 # --------------------------------------------------------------------- Table 4

@@ -82,4 +82,5 @@ ALL_REPORTS = [
     report_path("rho_figure", "png"),
     report_path("per_sample_figure", "png"),
     report_path("qualitative_figure", "png"),
+    report_path("training_curves", "png"),
 ]

@@ -1,7 +1,16 @@
-# Tables and figures from the per-seed results.
+# Tables and figures from the per-seed results. Every table and figure is marked with report(...):
+# `snakemake --report reports/report.html` after a run gathers them, each with its caption from
+# workflow/report/, into one self-contained HTML file.
 
 REPORT_SETTINGS = ["benchmark", "seeds", "rows", "rho", "evaluation"]
 FULL = f"arc_full-{RHO_TAG}"
+OUTDOOR = B == "kitti-vkitti" or B == "synthrooms-outdoor"
+TABLE_CATEGORY = "Table 3" if OUTDOOR else "Table 2"
+
+
+def in_report(path, caption, category, subcategory=None):
+    # caption paths are relative to this rule file
+    return report(path, caption=f"../report/{caption}.rst", category=category, subcategory=subcategory)
 
 
 def results_for(methods):
@@ -17,11 +26,13 @@ rule report_table:
         # `snakemake reports/table2.csv` is the documented entry point: it brings the other
         # reports of the preset (Table 4, Fig. 3/4/5) with it.
         companions=[report_path(n, e) for n, e in (("mask_table", "csv"), ("rho_figure", "png"),
-                                                  ("per_sample_figure", "png"), ("qualitative_figure", "png"))],
+                                                  ("per_sample_figure", "png"), ("qualitative_figure", "png"),
+                                                  ("training_curves", "png"))],
     output:
-        csv=report_path("table", "csv"),
-        md=report_path("table", "md"),
-        json=report_path("table", "json"),
+        csv=in_report(report_path("table", "csv"), "table", TABLE_CATEGORY, "table (CSV)"),
+        md=in_report(report_path("table", "md"), "table", TABLE_CATEGORY, "table with the paper's rows (Markdown)"),
+        json=in_report(report_path("table", "json"), "table", TABLE_CATEGORY, "data (JSON)"),
+        metrics=in_report(f"reports/{REPORT['table']}_metrics.json", "table_metrics", TABLE_CATEGORY, "data (JSON)"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -40,8 +51,8 @@ rule report_mask_table:
         results_for(["mix", FULL]),
         data=f"data/cache/{B}",
     output:
-        csv=report_path("mask_table", "csv"),
-        md=report_path("mask_table", "md"),
+        csv=in_report(report_path("mask_table", "csv"), "mask_table", "Table 4", "table (CSV)"),
+        md=in_report(report_path("mask_table", "md"), "mask_table", "Table 4", "table with the paper's rows (Markdown)"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -60,8 +71,8 @@ rule report_rho_figure:
         "workflow/scripts/report_rho_figure.py",
         results_for(BASELINE_ROWS + SWEEP_METHODS),
     output:
-        png=report_path("rho_figure", "png"),
-        csv=report_path("rho_figure", "csv"),
+        png=in_report(report_path("rho_figure", "png"), "rho_figure", "rho sweep", "figure"),
+        csv=in_report(report_path("rho_figure", "csv"), "rho_figure", "rho sweep", "data (CSV)"),
     params:
         settings=settings(*REPORT_SETTINGS, "rho_sweep"),
     log:
@@ -79,10 +90,11 @@ rule report_per_sample_figure:
         "workflow/scripts/report_per_sample_figure.py",
         results_for(["mix", FULL]),
     output:
-        png=report_path("per_sample_figure", "png"),
-        csv=report_path("per_sample_figure", "csv"),
-        json=report_path("per_sample_figure", "json"),
-        by_baseline=f"reports/{REPORT['per_sample_figure']}_by_baseline.png",
+        png=in_report(report_path("per_sample_figure", "png"), "per_sample_figure", "per-image gains", "figure"),
+        csv=in_report(report_path("per_sample_figure", "csv"), "per_sample_figure", "per-image gains", "data (CSV)"),
+        json=in_report(report_path("per_sample_figure", "json"), "per_sample_summary", "per-image gains", "data (JSON)"),
+        by_baseline=in_report(f"reports/{REPORT['per_sample_figure']}_by_baseline.png", "per_sample_by_baseline",
+                              "per-image gains", "figure"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -104,7 +116,7 @@ rule report_qualitative_figure:
         arc=ckpt(SEEDS[0], FULL),
         data=f"data/cache/{B}",
     output:
-        report_path("qualitative_figure", "png"),
+        in_report(report_path("qualitative_figure", "png"), "qualitative_figure", "qualitative", "figure"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -115,3 +127,38 @@ rule report_qualitative_figure:
     shell:
         "python workflow/scripts/report_qualitative_figure.py --params params.yaml --results results/{B}"
         " --mix {input.mix}/checkpoint.pt --arc {input.arc}/checkpoint.pt --split {input.data}/real_test --out {output} --log {log}"
+
+
+# Every stage folder one seed trains: the names arc.training.rows.plan_row gives (loaded by the
+# script; tests/test_workflow_sync.py checks the two lists agree).
+TRAINING_RUNS = (
+    BASELINE_ROWS
+    + ["translator"]
+    + [f"attention_t-{rho_tag(r)}" for r in SWEEP]
+    + [f"attention-{RHO_TAG}"]
+    + [f"inpainting_t-{rho_tag(r)}" for r in SWEEP]
+    + [f"inpainting-{RHO_TAG}"]
+    + ["arc_t"]
+    + [f"{r}-{RHO_TAG}" for r in RHO_ROWS]
+    + SWEEP_METHODS
+)
+CODE_CURVES = CODE_REPORT + sources("arc/training/rows.py", "arc/training/stages/__init__.py", "arc/losses/sparsity.py")
+
+
+rule report_training_curves:
+    input:
+        CODE_CURVES,
+        "workflow/scripts/report_training_curves.py",
+        [ckpt(seed, name) for seed in SEEDS for name in TRAINING_RUNS],
+    output:
+        png=in_report(report_path("training_curves", "png"), "training_curves", "training curves", "figure"),
+        csv=in_report(report_path("training_curves", "csv"), "training_curves", "training curves", "data (CSV)"),
+    params:
+        settings=settings("benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"),
+    log:
+        f"logs/{B}/report_training_curves.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    shell:
+        "python workflow/scripts/report_training_curves.py --params params.yaml --runs runs/{B} --out {output.png} --log {log}"
