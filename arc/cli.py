@@ -14,7 +14,7 @@ import argparse
 import importlib
 import sys
 
-from arc.errors import ArcError
+from arc.utils.entrypoint import run_parsed
 
 # Modules exposing ``register(subparsers)``; each adds parsers whose ``func`` takes the args.
 _COMMAND_MODULES = (
@@ -42,12 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        result = args.func(args)
-    except ArcError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return int(result or 0)
+    return run_parsed(args, args.func)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -65,12 +66,26 @@ def validate_params(params: dict, source: str = "params.yaml", check_paths: bool
 
     if not isinstance(params, dict):
         raise ConfigError(f"{source}: expected a mapping of settings at the top level, got {type(params).__name__}")
+    _check_finite(params, source)
     validator = jsonschema.Draft202012Validator(_schema())
     errors = sorted(validator.iter_errors(params), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
     if errors:
         raise ConfigError(_describe_schema_error(errors[0], source))
     _check_semantics(params, source, check_paths)
     return params
+
+
+def _check_finite(node: Any, source: str, key: str = "") -> None:
+    """No NaN or infinity anywhere: NaN passes every range check of the schema (each comparison is
+    False), and a NaN rho would even yield a DAG branch and a report that look current."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            _check_finite(value, source, f"{key}.{name}" if key else str(name))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            _check_finite(value, source, f"{key}[{i}]")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(f"{source}: key '{key}' = {node} is not a finite number; expected a finite value")
 
 
 def _check_semantics(params: dict, source: str, check_paths: bool) -> None:
@@ -106,8 +121,11 @@ def required_dataset_paths(params: dict) -> dict[str, Any]:
                 "data.nyu.splits_mat": d["nyu"]["splits_mat"], "data.nyu.train_pool_list": d["nyu"]["train_pool_list"],
                 "data.pbrs.root": d["pbrs"]["root"]}
     if bench == "kitti-vkitti":
-        return {"data.kitti.root": d["kitti"]["root"], "data.kitti.test_list": d["kitti"]["test_list"],
-                "data.vkitti.root": d["vkitti"]["root"]}
+        paths = {"data.kitti.root": d["kitti"]["root"], "data.kitti.test_list": d["kitti"]["test_list"],
+                 "data.vkitti.root": d["vkitti"]["root"]}
+        if d["kitti"].get("depth_root") is not None:  # optional: found beside the raw folder otherwise
+            paths["data.kitti.depth_root"] = d["kitti"]["depth_root"]
+        return paths
     return {}
 
 
@@ -167,10 +185,24 @@ def use_preset(name: str, target: Path = Path("params.yaml")) -> Path:
     return src
 
 
+def check_dataset_contents(params: dict) -> list[str]:
+    """For a real-data benchmark: open every configured folder, check its layout and that it holds
+    enough frames for the sampling (the first workflow step runs the same code); one line per
+    source saying what was found. Generated benchmarks: nothing to check."""
+    if params["benchmark"] in SYNTHROOMS_FAMILY:
+        return []
+    from arc.data.benchmarks import plan_sources
+
+    return plan_sources(params).found
+
+
 def _cmd_validate(args) -> int:
     params = load_params(args.params, check_paths=not args.no_paths)
+    found = [] if args.no_paths else check_dataset_contents(params)
     print(f"{args.params}: valid (preset '{params['preset']}', benchmark '{params['benchmark']}', "
           f"{len(params['seeds'])} seeds, rho sweep {params['rho_sweep']})")
+    for line in found:
+        print(f"  found {line}")
     return 0
 
 
@@ -184,9 +216,13 @@ def _cmd_preset(args) -> int:
 def register(subparsers) -> None:
     p = subparsers.add_parser("config", help="validate params.yaml or switch presets")
     sub = p.add_subparsers(dest="config_command", required=True)
-    v = sub.add_parser("validate", help="check params.yaml against the schema (before any training)")
+    v = sub.add_parser("validate", help="check params.yaml (and, for a real-data preset, the dataset folders) before any training",
+                       description="Checks every key against the schema (types, ranges, finite numbers) and the rules a "
+                                   "schema cannot express. For the real-data presets it also opens every configured "
+                                   "folder, checks its layout and that it holds enough frames for the sampling, and "
+                                   "says what it found.")
     v.add_argument("--params", default="params.yaml")
-    v.add_argument("--no-paths", action="store_true", help="skip the dataset-path existence checks")
+    v.add_argument("--no-paths", action="store_true", help="skip the dataset checks (paths, layout, frame counts)")
     v.set_defaults(func=_cmd_validate)
     s = sub.add_parser("preset", help="copy configs/NAME.yaml to params.yaml (smoke, demo, demo-outdoor, paper-nyu, paper-kitti)")
     s.add_argument("name")

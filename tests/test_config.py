@@ -1,6 +1,7 @@
 """params.yaml validation: bad settings fail before any training, naming the key and allowed values."""
 
 import copy
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,3 +118,34 @@ def test_preset_switch_copies_file_and_keeps_backup(tmp_path, monkeypatch):
     assert Path("params.yaml.bak").read_text() == "old: true\n"
     with pytest.raises(ConfigError, match="no such preset; available: smoke"):
         use_preset("nope", Path("params.yaml"))
+
+
+# NaN passes every range check of a JSON schema (each comparison is False); every float is checked.
+@pytest.mark.parametrize("key", ["rho", "rho_sweep.0", "optim.lr", "optim.lr_discriminator",
+                                 "training.attention.tau_start", "training.attention.tau_end",
+                                 "training.attention.lambda_kl", "training.inpainting.lambda_style",
+                                 "training.translator.lambda_cycle"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_refused_naming_the_key(params, key, value):
+    node, parts = params, key.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if part.isdigit() else node[part]
+    node[int(parts[-1]) if parts[-1].isdigit() else parts[-1]] = value
+    shown = key.replace(".0", "[0]")
+    with pytest.raises(ConfigError, match=rf"key '{re.escape(shown)}' = -?(nan|inf) is not a finite number"):
+        validate_params(params)
+
+
+def test_nan_rho_fails_config_validate_and_the_workflow_before_any_job(tmp_path):
+    from arc.cli import main
+
+    bad = yaml.safe_load((ROOT / "params.yaml").read_text())
+    bad["rho_sweep"][0] = float("nan")
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(bad))
+    assert ".nan" in (tmp_path / "params.yaml").read_text()
+    assert main(["config", "validate", "--params", str(tmp_path / "params.yaml")]) == 2
+    for name in ("Snakefile", "workflow", "arc"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "key 'rho_sweep[0]' = nan is not a finite number" in proc.stdout + proc.stderr

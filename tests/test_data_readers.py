@@ -10,6 +10,7 @@ import pytest
 
 from arc.data.readers import locate, open_reader, read_nyu_splits
 from arc.data.readers.vkitti import VKitti1Reader, VKitti2Reader
+from realdata_tree import write_nyu_labeled_mat, write_vkitti_depth
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realdata"
 
@@ -73,24 +74,13 @@ def test_nyu_bts_layout_and_bts_lines(tmp_path):
     np.testing.assert_allclose(rec.depth, 2.5)
 
 
-def _write_nyu_labeled_mat(path: Path, images_hwc: np.ndarray, depths_hw: np.ndarray) -> None:
-    """Official layout: MATLAB v7.3 (HDF5 with a 512-byte MATLAB header), arrays stored transposed."""
-    import h5py
-
-    with h5py.File(path, "w", userblock_size=512) as f:
-        f.create_dataset("images", data=images_hwc.transpose(0, 3, 2, 1))  # (N, 3, W, H)
-        f.create_dataset("depths", data=depths_hw.transpose(0, 2, 1).astype(np.float32))  # (N, W, H)
-    with open(path, "r+b") as fh:
-        fh.write(b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Mon Jan  1 00:00:00 2012 HDF5 schema 1.00 .")
-
-
 def test_nyu_labeled_mat_v73_reads_transposed_arrays(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (3, 12, 16, 3), dtype=np.uint8)  # N, H, W, C
     depths = rng.uniform(0.7, 9.5, (3, 12, 16)).astype(np.float32)
     depths[1, :2] = 0.0
     path = tmp_path / "nyu_depth_v2_labeled.mat"
-    _write_nyu_labeled_mat(path, images, depths)
+    write_nyu_labeled_mat(path, {i + 1: (images[i], depths[i]) for i in range(3)}, count=3)
     reader = open_reader("nyu-mat", path)
     assert reader.entries() == ["1", "2", "3"]
     rec = reader.read("2")
@@ -119,12 +109,6 @@ def test_official_nyu_splits_mat_from_shared_copy():
     assert [int(x) for x in committed.read_text().split()] == splits["test"].tolist()
 
 
-def _write_depth_cm(path: Path, metres: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cm = np.where(np.isinf(metres), 65535, np.round(metres * 100)).astype(np.uint16)
-    assert cv2.imwrite(str(path), cm)
-
-
 def _write_rgb(path: Path, h: int, w: int, ext_ok=True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     assert cv2.imwrite(str(path), np.full((h, w, 3), 90, np.uint8))
@@ -140,7 +124,7 @@ def test_vkitti_131_layout(tmp_path):
     for variant in ("clone", "fog"):
         for frame in ("00000", "00001"):
             _write_rgb(tmp_path / "vkitti_1.3.1_rgb" / "0001" / variant / f"{frame}.png", 6, 10)
-            _write_depth_cm(tmp_path / "vkitti_1.3.1_depthgt" / "0001" / variant / f"{frame}.png", _depth_with_sky())
+            write_vkitti_depth(tmp_path / "vkitti_1.3.1_depthgt" / "0001" / variant / f"{frame}.png", _depth_with_sky())
     reader = open_reader("vkitti", tmp_path, variants=["clone"])
     assert isinstance(reader, VKitti1Reader)
     assert reader.entries() == ["0001/clone/00000", "0001/clone/00001"]
@@ -153,7 +137,7 @@ def test_vkitti_131_layout(tmp_path):
 def test_vkitti_2_layout(tmp_path):
     frames = tmp_path / "Scene01" / "15-deg-left" / "frames"
     _write_rgb(frames / "rgb" / "Camera_0" / "rgb_00007.jpg", 6, 10)
-    _write_depth_cm(frames / "depth" / "Camera_0" / "depth_00007.png", _depth_with_sky())
+    write_vkitti_depth(frames / "depth" / "Camera_0" / "depth_00007.png", _depth_with_sky())
     reader = open_reader("vkitti", tmp_path)
     assert isinstance(reader, VKitti2Reader)
     assert reader.entries() == ["Scene01/15-deg-left/00007"]

@@ -25,13 +25,24 @@ def _accounted_jobs() -> dict[str, str]:
     return dict(line.split("|", 1) for line in out.splitlines() if "|" in line)
 
 
+def test_profile_sets_no_partition():
+    """A partition name that the cluster lacks fails the first job ('invalid partition specified')."""
+    import yaml
+
+    from pipeline_copy import ROOT
+
+    profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    resources = [profile.get("default-resources") or {}, *(profile.get("set-resources") or {}).values()]
+    assert not any("slurm_partition" in r for r in resources)
+
+
 @pytest.mark.skipif(not _slurm_answers(), reason="no SLURM answers `sinfo` (see ../shared/tools/start-local-slurm)")
 def test_data_rules_run_as_slurm_jobs(tmp_path):
     root = project_copy(tmp_path / "cluster", "smoke")
     target = "data/cache/synthrooms-indoor"
     jobs_before = _accounted_jobs()
-    proc = run(["snakemake", "--profile", "profiles/slurm", "--jobs", "2", "--latency-wait", "10",
-                "--default-resources", "slurm_partition=debug", "mem_mb=1000", "runtime=10", "--", target],
+    # The profile as shipped: no partition given, so SLURM's default partition takes the jobs.
+    proc = run(["snakemake", "--profile", "profiles/slurm", "--jobs", "2", "--latency-wait", "10", "--", target],
                root, timeout=900)
     manifest = json.loads((root / target / "real_test" / "manifest.json").read_text())
     assert manifest["count"] == 8

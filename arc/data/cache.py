@@ -185,8 +185,13 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
 
 def build_cache(dataset: str, root, out_dir, *, height: int | None = None, width: int | None = None,
                 list_path=None, split: str | None = None, benchmark: str | None = None, domain: str | None = None,
-                depth_root=None, variants=None, vkitti_version: str | None = None) -> CacheSplit:
-    """Read a dataset (all entries or those of a split list), preprocess, and write one cache split."""
+                depth_root=None, variants=None, vkitti_version: str | None = None,
+                selection: dict | None = None) -> CacheSplit:
+    """Read a dataset (all entries or those of a split list), preprocess, and write one cache split.
+
+    ``selection`` records in the manifest how the list was chosen from a longer one (listed, skipped, why),
+    so that evaluation can say how many frames it scored and why.
+    """
     from arc.data.readers import open_reader
     from arc.data.sampling import read_split_list
 
@@ -200,9 +205,7 @@ def build_cache(dataset: str, root, out_dir, *, height: int | None = None, width
             width = width or reader.meta["width"]
         if not height or not width:
             raise DataError("--height and --width are required for real datasets")
-        entries = reader.entries() if list_path is None else [reader.parse_entry(l) for l in read_split_list(list_path)]
-        if not entries:
-            raise DataError(f"{list_path or root}: no samples found for dataset {dataset}")
+        entries = reader.require_entries() if list_path is None else [reader.parse_entry(l) for l in read_split_list(list_path)]
         out_dir = Path(out_dir)
         spec = spec_for(dataset, height, width, max_depth=reader.max_depth, family=reader.family)
         extras = tuple(EVAL_ONLY) if dataset == "synthrooms" and reader.domain == "real" else ()
@@ -211,7 +214,8 @@ def build_cache(dataset: str, root, out_dir, *, height: int | None = None, width
             out_dir, records, count=len(entries), benchmark=benchmark or out_dir.parent.name, dataset=dataset,
             family=reader.family, domain=domain or reader.domain, split=split or out_dir.name, height=height,
             width=width, max_depth=spec.max_depth, extras=extras,
-            source={"root": str(root), "list": str(list_path) if list_path else None, "preprocess": spec.as_dict()},
+            source={"root": str(root), "list": str(list_path) if list_path else None, "preprocess": spec.as_dict(),
+                    **({"selection": selection} if selection else {})},
         )
     finally:
         if hasattr(reader, "close"):

@@ -64,12 +64,25 @@ def cmd_generate(args) -> int:
 
 
 # --- inspect ----------------------------------------------------------------------------------
-def _depth_stats(depth: np.ndarray) -> dict:
-    valid = depth[depth > 0]
+def _depth_stats(depth: np.ndarray, far: np.ndarray | None = None) -> dict:
+    """Valid fraction and min/median/max metres over real depths; ``far`` marks a far code
+    (vKITTI's 65535), which is counted apart and is not a distance."""
+    real = depth > 0 if far is None else (depth > 0) & ~far
+    valid = depth[real]
     stats = {"valid_fraction": round(float(valid.size / depth.size), 4)}
+    if far is not None:
+        stats["far_fraction"] = round(float(far.mean()), 4)
     for key, fn in (("min_m", np.min), ("median_m", np.median), ("max_m", np.max)):
         stats[key] = round(float(fn(valid)), 3) if valid.size else None
     return stats
+
+
+def _far_mask(dataset: str, depth: np.ndarray) -> np.ndarray | None:
+    if dataset != "vkitti":
+        return None
+    from arc.data.readers.vkitti import far_code_mask
+
+    return far_code_mask(depth)
 
 
 def _depth_decoder(dataset: str):
@@ -100,13 +113,14 @@ def inspect_paths(dataset: str, paths: list[str], limit: int | None = None, **re
                 raise
             depth = decoder(path)
             rows.append({"path": str(path), "name": path.stem, "rgb_shape": None, "depth_shape": list(depth.shape),
-                         **_depth_stats(depth)})
+                         **_depth_stats(depth, _far_mask(dataset, depth))})
             continue
-        entries = reader.entries() if entries is None else entries
+        entries = reader.require_entries() if entries is None else entries
         for entry in entries[:limit] if limit else entries:
             record = reader.read(entry)
             rows.append({"path": str(path), "name": record.name, "rgb_shape": list(record.rgb.shape),
-                         "depth_shape": list(record.depth.shape), **_depth_stats(record.depth)})
+                         "depth_shape": list(record.depth.shape),
+                         **_depth_stats(record.depth, _far_mask(dataset, record.depth))})
         if hasattr(reader, "close"):
             reader.close()
     return rows
@@ -116,15 +130,23 @@ def cmd_inspect(args) -> int:
     options = {k: v for k, v in (("depth_root", args.depth_root), ("vkitti_version", args.vkitti_version),
                                  ("variants", _variants(args.variants))) if v}
     rows = inspect_paths(args.dataset, args.paths, limit=args.limit, **options)
+    note = None
+    if args.dataset == "vkitti":
+        from arc.data.readers.vkitti import FAR_CODE_NOTE as note
     if args.json:
-        print(json.dumps({"dataset": args.dataset, "samples": rows}, indent=2))
+        print(json.dumps({"dataset": args.dataset, "samples": rows, **({"note": note} if note else {})}, indent=2))
         return 0
-    print(f"{'name':40s} {'shape':>11s} {'valid':>6s} {'min':>7s} {'median':>7s} {'max':>7s}  (metres)")
+    far = " far" if args.dataset == "vkitti" else ""
+    print(f"{'name':40s} {'shape':>11s} {'valid':>6s}{'   far' if far else ''} {'min':>7s} {'median':>7s} {'max':>7s}"
+          "  (metres, over real depths)")
     for r in rows:
         shape = "x".join(map(str, r["depth_shape"]))
         fmt = lambda v: f"{v:7.3f}" if v is not None else "      -"  # noqa: E731
-        print(f"{r['name'][:40]:40s} {shape:>11s} {r['valid_fraction']:6.3f} {fmt(r['min_m'])} "
+        far_cell = f" {r['far_fraction']:5.3f}" if far else ""
+        print(f"{r['name'][:40]:40s} {shape:>11s} {r['valid_fraction']:6.3f}{far_cell} {fmt(r['min_m'])} "
               f"{fmt(r['median_m'])} {fmt(r['max_m'])}")
+    if note:
+        print(f"note: {note}")
     return 0
 
 
@@ -152,7 +174,7 @@ def cmd_sample(args) -> int:
     else:
         reader = open_reader(args.dataset, args.root, variants=_variants(args.variants),
                              depth_root=args.depth_root, vkitti_version=args.vkitti_version)
-        pool = reader.entries()
+        pool = reader.require_entries()
         count = getattr(reader, "count", None)
     if args.dataset == "nyu-mat":
         if count is None and args.root is not None:

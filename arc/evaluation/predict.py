@@ -208,6 +208,7 @@ def predict_split(
             "protocol_details": protocol.summary(),
             "n_images": len(names),
             "n_valid_images": scorer.n_valid_images,
+            "test_frames": test_frames(manifest),
             "metrics": scorer.metrics(),
             "input_array": input_array,
             "checkpoint": None if checkpoint is None else str(checkpoint),
@@ -220,6 +221,15 @@ def predict_split(
         write_per_sample_csv(tmp / PER_SAMPLE_FILE, scorer.per_sample())
         atomic_write_json(tmp / METRICS_FILE, info)
     return info
+
+
+def test_frames(manifest: dict) -> dict:
+    """How many frames of the split's list were scored, and why any were left out (e.g. the KITTI
+    Eigen frames without annotated depth); recorded so that every report can say it."""
+    selection = (manifest.get("source") or {}).get("selection") or {}
+    count = int(manifest["count"])
+    return {"evaluated": count, "listed": int(selection.get("listed", count)),
+            "skipped": int(selection.get("skipped", 0)), "why": selection.get("why")}
 
 
 def predict_checkpoint(

@@ -2,7 +2,8 @@
 
     results/<benchmark>/seed<S>/<method>/
         metrics.json      {"format": "arc-results/1", method, seed, rho, benchmark, dataset, split,
-                           protocol, protocol_details, n_images, n_valid_images, metrics{7},
+                           protocol, protocol_details, n_images, n_valid_images,
+                           test_frames{evaluated, listed, skipped, why}, metrics{7},
                            mask_iou, keep_rate (ARC rows with a mask; mask_iou needs a clutter mask),
                            input_array, checkpoint}
         per_sample.csv    name, abs_rel, sq_rel, rms, rms_log, delta1, delta2, delta3, n_valid

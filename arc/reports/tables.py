@@ -18,6 +18,7 @@ import pandas as pd
 
 from arc.evaluation.metrics import METRIC_KEYS
 from arc.evaluation.protocols import Protocol, get_protocol
+from arc.evaluation.results import load_method_runs
 from arc.reports.aggregate import seed_metrics_frame, single_value, summarise_over_seeds
 from arc.reports.markdown import fmt_delta, fmt_value, markdown_table, metric_header
 from arc.reports.methods import base_method, method_label
@@ -72,13 +73,30 @@ def build_main_table(
     return summary[MAIN_COLUMNS].reset_index(drop=True)
 
 
-def render_main_table_md(table: pd.DataFrame, protocol: Protocol, paper_table: str | None) -> str:
+def test_set_note(results_root: str | Path, methods: list[str]) -> str | None:
+    """One sentence on the test images behind the table: how many, and why any listed ones were left out."""
+    for method in methods:
+        for run in load_method_runs(results_root, method):
+            frames = run.info.get("test_frames")
+            if not frames:
+                continue
+            if not frames["skipped"]:
+                return f"Test set: {frames['evaluated']} images."
+            return (f"Test set: {frames['evaluated']} of the {frames['listed']} listed test frames; "
+                    f"{frames['skipped']} skipped: {frames['why']}.")
+    return None
+
+
+def render_main_table_md(table: pd.DataFrame, protocol: Protocol, paper_table: str | None,
+                         test_note: str | None = None) -> str:
     dataset = table["dataset"].iloc[0] if len(table) else ""
     n_seeds = sorted(set(int(n) for n in table["n_seeds"]))
     seeds_text = "/".join(str(n) for n in n_seeds)
     title = PAPER_TABLES[paper_table]["caption"].split(" (")[0] if paper_table else "Results"
     lines = [f"# {title}: {dataset}, protocol `{protocol.name}`", ""]
     lines.append(f"Ours: mean ± sample std over {seeds_text} training seeds; protocol: {protocol.description}.")
+    if test_note:
+        lines.append(test_note)
     paper = paper_rows(paper_table) if paper_table else None
     if paper is not None:
         info = PAPER_TABLES[paper_table]
@@ -149,9 +167,11 @@ def write_main_table(
     table = build_main_table(results_root, methods, protocol, params=params, allow_missing=allow_missing)
     out_csv = Path(out_csv)
     write_csv(table, out_csv)
-    atomic_write_text(md_path or out_csv.with_suffix(".md"), render_main_table_md(table, proto, paper_table))
+    test_note = test_set_note(results_root, methods)
+    atomic_write_text(md_path or out_csv.with_suffix(".md"), render_main_table_md(table, proto, paper_table, test_note))
     payload = {
         "protocol": proto.summary(),
+        "test_set": test_note,
         "dataset": table["dataset"].iloc[0] if len(table) else None,
         "paper_table": paper_table,
         "embedded_benchmark": bool(len(table)) and is_embedded_benchmark(table["dataset"].iloc[0]),

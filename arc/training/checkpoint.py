@@ -20,7 +20,6 @@ last.pt -- the resume state, written at the end of every epoch:
 from __future__ import annotations
 
 import hashlib
-import pickle
 import random
 from pathlib import Path
 from typing import Any, Mapping
@@ -57,10 +56,15 @@ def read_checkpoint(path: str | Path, *, needed_for: str | None = None, role: st
         what = f" (needed for {needed_for})" if needed_for else ""
         producer = f"; it is produced by {PRODUCER[role]}" if role in PRODUCER else ""
         raise CheckpointError(f"checkpoint {path} does not exist{what}{producer}")
+    expected = f"expected an ARC checkpoint ({FORMAT}: a checkpoint.pt or last.pt written by `arc train`)"
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"checkpoint {path} is an empty file; {expected}")
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint {path} could not be read as an ARC checkpoint: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 -- a foreign file fails in the unpickler in many ways (KeyError, ...)
+        detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        reason = f"torch.load: {type(exc).__name__}" + (f" {detail}" if detail else "")
+        raise CheckpointError(f"checkpoint {path} is not a PyTorch checkpoint file ({reason}); {expected}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise CheckpointError(f"checkpoint {path} is not an ARC checkpoint (format {found!r}, expected {FORMAT!r})")

@@ -1,20 +1,19 @@
 """`arc train <stage>`, `arc train row`, `arc train plan` and `arc declutter`.
 
-The workflow's thin scripts reuse the same parsers:
-    from arc.training.cli import main_stage
-    sys.exit(main_stage("depth"))            # parses sys.argv like `arc train depth`
-or ``build_stage_parser(stage)`` + ``run_stage(stage, args)``.
+The workflow's thin scripts reuse the same parser and runner through the one error path
+(``arc.utils.entrypoint.run_cli``: --log mirroring, ArcError -> one line + exit 2):
+    sys.exit(run_cli(partial(build_stage_parser, "depth"), partial(run_stage, "depth"), __doc__))
+``main_stage("depth")`` is the same call in one word.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Sequence
 
-from arc.errors import ArcError
+from functools import partial
 
 STAGE_HELP = {
     "depth": "pretrain D on syn / real / mix data",
@@ -82,51 +81,38 @@ def _data_dir(args, params: dict) -> Path:
 
 
 def run_stage(stage: str, args: argparse.Namespace) -> dict:
-    """Run one stage from parsed arguments; returns its summary."""
-    from arc.training.stages import get_stage
-    from arc.utils.logs import tee_output
+    """Run one stage from parsed arguments; returns its summary.
 
-    with tee_output(args.log):
-        params = _load_params(args.params)
-        kwargs = {flag: getattr(args, flag) for flag, _, _ in CHECKPOINT_FLAGS[stage]}
-        for option in ("source", "row", "rho"):
-            if hasattr(args, option):
-                kwargs[option] = getattr(args, option)
-        summary = get_stage(stage).run(
-            params, data_dir=_data_dir(args, params), seed=args.seed, out_dir=args.out, resume=not args.no_resume, **kwargs
-        )
-        print(json.dumps({k: summary[k] for k in ("stage", "steps", "seconds", "selected_epoch", "val")}))
+    --log mirroring and error reporting belong to the caller (``arc.utils.entrypoint.run_parsed``).
+    """
+    from arc.training.stages import get_stage
+
+    params = _load_params(args.params)
+    kwargs = {flag: getattr(args, flag) for flag, _, _ in CHECKPOINT_FLAGS[stage]}
+    for option in ("source", "row", "rho"):
+        if hasattr(args, option):
+            kwargs[option] = getattr(args, option)
+    summary = get_stage(stage).run(
+        params, data_dir=_data_dir(args, params), seed=args.seed, out_dir=args.out, resume=not args.no_resume, **kwargs
+    )
+    print(json.dumps({k: summary[k] for k in ("stage", "steps", "seconds", "selected_epoch", "val")}))
     return summary
 
 
 def main_stage(stage: str, argv: Sequence[str] | None = None) -> int:
-    """Entry point for workflow scripts: parse, run, print ArcErrors without a traceback (exit 2)."""
-    args = build_stage_parser(stage).parse_args(argv)
-    try:
-        run_stage(stage, args)
-    except ArcError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    """`arc train <stage>` for a workflow script: the shared entry point with this stage's parser and runner."""
+    from arc.utils.entrypoint import run_cli
 
-
-def _stage_command(stage: str):
-    def command(args) -> int:
-        run_stage(stage, args)
-        return 0
-
-    return command
+    return run_cli(partial(build_stage_parser, stage), partial(run_stage, stage), STAGE_HELP[stage], argv)
 
 
 def _cmd_row(args) -> int:
     from arc.training.rows import run_row
-    from arc.utils.logs import tee_output
 
-    with tee_output(args.log):
-        params = _load_params(args.params)
-        summaries = run_row(params, args.row, data_dir=_data_dir(args, params), seed=args.seed, root=args.out, rho=args.rho, resume=not args.no_resume)
-        for name, s in summaries.items():
-            print(f"{name:24s} {s['stage']:11s} {s['steps']:6d} steps {s['seconds']:9.1f} s  val {json.dumps(s['val'])}")
+    params = _load_params(args.params)
+    summaries = run_row(params, args.row, data_dir=_data_dir(args, params), seed=args.seed, root=args.out, rho=args.rho, resume=not args.no_resume)
+    for name, s in summaries.items():
+        print(f"{name:24s} {s['stage']:11s} {s['steps']:6d} steps {s['seconds']:9.1f} s  val {json.dumps(s['val'])}")
     return 0
 
 
@@ -152,7 +138,7 @@ def register(subparsers) -> None:
     for stage, help_text in STAGE_HELP.items():
         p = stages.add_parser(stage, help=help_text, description=help_text)
         build_stage_parser(stage, p)
-        p.set_defaults(func=_stage_command(stage))
+        p.set_defaults(func=partial(run_stage, stage))
 
     row = stages.add_parser("row", help="train a row's stages in order into OUT/<stage folder> (finished stages are reused)")
     _add_common(row, out_help="root folder (e.g. runs/<benchmark>/seed<S>); each stage gets a sub-folder")

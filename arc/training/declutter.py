@@ -36,14 +36,13 @@ def collect_images(paths: Sequence[str | Path]) -> list[Path]:
     return images
 
 
-def read_rgb(path: Path, height: int, width: int) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
+def read_image(path: Path, height: int, width: int) -> np.ndarray:
+    """8-bit RGB at the network size. Grey images become three equal channels; 16-bit images
+    (PNG/TIFF from raw converters, 16-bit grey) are scaled to 8 bits, not clipped to white."""
+    from arc.data.preprocess import resize_rgb
+    from arc.data.readers.base import read_rgb
 
-    try:
-        with Image.open(path) as img:
-            return np.array(img.convert("RGB").resize((width, height), Image.BILINEAR))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: not a readable image ({exc})") from exc
+    return resize_rgb(read_rgb(path, scale_16bit=True), height, width)
 
 
 def _png_bytes(array: np.ndarray) -> bytes:
@@ -74,6 +73,10 @@ def declutter(
     from arc.training.device import resolve_device
 
     files = collect_images(images)
+    out_dir = Path(out_dir)
+    blocking = next((p for p in (out_dir, *out_dir.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ConfigError(f"--out {out_dir}: {blocking} is a file; expected a folder (existing or new) for the outputs")
     dev = resolve_device(device)
     pipeline = load_pipeline(checkpoint, dev)
     meta = pipeline.arc_meta
@@ -84,11 +87,10 @@ def declutter(
     max_depth = meta.get("max_depth")
     if max_depth is None:
         raise ConfigError(f"checkpoint {checkpoint} does not record max_depth; cannot convert depth to metres")
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in files:
-        x = rgb_to_tensor(read_rgb(path, height, width)).unsqueeze(0).to(dev)
+        x = rgb_to_tensor(read_image(path, height, width)).unsqueeze(0).to(dev)
         try:
             out = pipeline(x, hard=True)
         except ValueError as exc:  # e.g. size not divisible by 2**num_downsamples

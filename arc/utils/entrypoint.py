@@ -1,7 +1,9 @@
-"""Shared start-up for the workflow's thin scripts: argument parsing, log mirroring, clean errors.
+"""The one way a command runs: mirror its output into --log, and turn ArcError into one line + exit 2.
 
-A script in workflow/scripts/ is one line that hands its package's argument builder and runner to
-``run_cli``; the same builders back the `arc` command, so both take the same options.
+Both front ends go through :func:`run_parsed`: the `arc` command (``arc.cli.main``) and the
+workflow's thin scripts (``run_cli``: one line in workflow/scripts/ that hands its package's
+argument builder and runner over). The same builders back both, so both take the same options,
+and an error reaches the job's log file as well as the terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +15,25 @@ from typing import Callable, Sequence
 from arc.errors import ArcError
 from arc.utils.logs import tee_output
 
+# The exit status of a user error (bad setting, file or checkpoint); argparse uses it for bad options too.
+USER_ERROR = 2
+
+
+def run_parsed(args: argparse.Namespace, run: Callable[[argparse.Namespace], object]) -> int:
+    """Run ``run(args)`` with output mirrored into ``args.log`` (if any); ArcError -> one line, exit 2.
+
+    A runner's return value is its exit status when it is an int, else success (runners that
+    return a summary dict or a path are common).
+    """
+    with tee_output(getattr(args, "log", None)):
+        try:
+            status = run(args)
+        except ArcError as exc:
+            # One line, no traceback: the message names the file or key and what was expected.
+            print(f"error: {exc}", file=sys.stderr)
+            return USER_ERROR
+    return status if isinstance(status, int) else 0
+
 
 def run_cli(
     add_arguments: Callable[[argparse.ArgumentParser], object],
@@ -20,16 +41,9 @@ def run_cli(
     description: str,
     argv: Sequence[str] | None = None,
 ) -> int:
-    """Parse with ``add_arguments`` (+ --log), mirror output into --log, run; ArcError -> exit 2."""
+    """Parse with ``add_arguments`` (+ --log unless it adds one), then :func:`run_parsed`."""
     parser = argparse.ArgumentParser(description=description)
     add_arguments(parser)
     if not any("--log" in action.option_strings for action in parser._actions):
         parser.add_argument("--log", default=None, help="also write everything printed to this file")
-    args = parser.parse_args(argv)
-    with tee_output(args.log):
-        try:
-            status = run(args)
-            return status if isinstance(status, int) else 0
-        except ArcError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+    return run_parsed(parser.parse_args(argv), run)

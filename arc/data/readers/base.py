@@ -77,12 +77,21 @@ def _decode(path: Path, flags: int) -> np.ndarray:
     return image
 
 
-def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """8-bit RGB (H, W, 3) from PNG/JPEG; grey images are expanded, alpha dropped."""
+def read_rgb(path: str | os.PathLike, scale_16bit: bool = False) -> np.ndarray:
+    """8-bit RGB (H, W, 3) from PNG/JPEG; grey images are expanded, alpha dropped.
+
+    A 16-bit image is refused (in a dataset's RGB slot it is a depth map or a wrong file), or with
+    ``scale_16bit`` scaled to 8 bits (value / 257, so 65535 -> 255): photos given to a trained model.
+    """
     path = Path(path)
     image = _decode(path, cv2.IMREAD_UNCHANGED)
+    if image.dtype == np.uint16 and scale_16bit:
+        image = np.round(image / 257.0).astype(np.uint8)
     if image.dtype != np.uint8:
-        raise DataError(f"{path}: {image.dtype} image; expected an 8-bit RGB image")
+        kind = "16-bit" if image.dtype == np.uint16 else str(image.dtype)
+        raise DataError(f"{path}: {kind} image; expected an 8-bit RGB image")
+    if image.ndim == 3 and image.shape[2] == 2:  # grey + alpha
+        image = image[:, :, 0]
     if image.ndim == 2:
         return np.repeat(image[:, :, None], 3, axis=2)
     if image.shape[2] == 4:
@@ -120,6 +129,34 @@ def check_pair(name: str, rgb: np.ndarray, depth: np.ndarray, rgb_path, depth_pa
         )
 
 
+def count_files(root: Path, pattern: str, limit: int = 100_000) -> int:
+    """How many files under ``root`` match the glob ``pattern`` (stops counting at ``limit``)."""
+    n = 0
+    for n, _ in enumerate(root.glob(pattern), start=1):
+        if n >= limit:
+            break
+    return n
+
+
+def describe_folder(root: Path, limit: int = 20_000) -> str:
+    """A short account of what a folder holds, for 'nothing found' messages."""
+    if not root.is_dir():
+        return f"{root} is not a folder"
+    top = sorted(p.name + ("/" if p.is_dir() else "") for p in root.iterdir())
+    if not top:
+        return f"{root} is empty"
+    suffixes: dict[str, int] = {}
+    for i, path in enumerate(root.rglob("*")):
+        if i >= limit:
+            break
+        if path.is_file():
+            suffix = path.suffix.lower() or "(no suffix)"
+            suffixes[suffix] = suffixes.get(suffix, 0) + 1
+    files = ", ".join(f"{n} {suffix}" for suffix, n in sorted(suffixes.items())) or "no files"
+    shown = ", ".join(top[:6]) + (f", ... ({len(top)} entries)" if len(top) > 6 else "")
+    return f"{root} holds {shown}; files: {files}"
+
+
 class Reader:
     """Base class: ``entries()`` lists what exists, ``read(entry)`` decodes one sample.
 
@@ -131,9 +168,24 @@ class Reader:
     family: str = ""  # indoor | outdoor
     domain: str = ""  # synthetic | real
     max_depth: float = 10.0
+    layout: str = ""  # the folder layout the reader expects, for "nothing found" messages
+    root: Path
 
     def entries(self) -> list[str]:
         raise NotImplementedError
+
+    def survey(self) -> str:
+        """What the dataset folder holds, in a phrase (why ``entries()`` may be empty)."""
+        return describe_folder(self.root)
+
+    def require_entries(self) -> list[str]:
+        """``entries()``, or a DataError naming the expected layout and what was found instead:
+        finding no sample must never look like success."""
+        found = self.entries()
+        if not found:
+            raise DataError(f"{self.root}: no {self.dataset} sample (RGB with its depth) found; "
+                            f"expected {self.layout}; found: {self.survey()}")
+        return found
 
     def parse_entry(self, line: str) -> str:
         return line.strip()

@@ -1,9 +1,11 @@
 """KITTI: raw RGB + annotated depth (uint16, metres = value / 256, 0 = invalid).
 
 Layouts (found automatically):
-- KITTI raw + depth benchmark: RGB ``ROOT/<date>/<drive>/image_02/data/<frame>.png``; depth
-  ``DEPTH_ROOT/{train,val}/<drive>/proj_depth/groundtruth/image_02/<frame>.png`` (DEPTH_ROOT
-  defaults to ROOT; ``ROOT/<date>/<drive>/proj_depth/...`` is also accepted);
+- KITTI raw + depth benchmark (the official downloads): RGB ``ROOT/<date>/<drive>/image_02/data/<frame>.png``;
+  depth ``DEPTH_ROOT/{train,val}/<drive>/proj_depth/groundtruth/image_02/<frame>.png``. Without an explicit
+  DEPTH_ROOT, the first of ROOT, ``ROOT/data_depth_annotated`` and ``ROOT/../data_depth_annotated`` that holds
+  ``train/`` or ``val/`` is used (the depth benchmark unpacks into ``data_depth_annotated/``);
+  ``ROOT/<date>/<drive>/proj_depth/...`` is also accepted;
 - paired folders: ``ROOT/rgb/<name>.png`` with ``ROOT/depth/<name>.png``.
 
 Entries are Eigen-style lines ``<date>/<drive> <frame> [l|r]`` (l = image_02,
@@ -18,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from arc.data.readers.base import (
-    DepthRange, Reader, Record, check_depth_range, check_pair, read_depth_png, read_rgb, require_dir,
+    DepthRange, Reader, Record, check_depth_range, check_pair, count_files, describe_folder, read_depth_png,
+    read_rgb, require_dir,
 )
 from arc.errors import DataError
 
@@ -26,6 +29,7 @@ KITTI_DEPTH_SCALE = 1.0 / 256.0
 KITTI_RANGE = DepthRange(median_min=1.0, median_max=120.0)
 KITTI_UNIT = "uint16 metres * 256 (metres = value / 256)"
 _SIDES = {"l": "image_02", "r": "image_03"}
+ANNOTATED_DIR = "data_depth_annotated"
 
 
 def kitti_depth_from_png(path) -> np.ndarray:
@@ -42,8 +46,39 @@ class KittiReader(Reader):
 
     def __init__(self, root, depth_root=None):
         self.root = require_dir(Path(root), "the KITTI raw folder (<date>/<drive>/image_02/data) or rgb/ + depth/")
-        self.depth_root = Path(depth_root) if depth_root else self.root
+        if depth_root:
+            self.depth_root = require_dir(
+                Path(depth_root), "the KITTI depth benchmark folder ({train,val}/<drive>/proj_depth/groundtruth)")
+        else:
+            self.depth_root = find_depth_root(self.root)
         self.paired = (self.root / "rgb").is_dir() and (self.root / "depth").is_dir()
+
+    @property
+    def layout(self) -> str:
+        if self.paired:
+            return "KITTI pairs rgb/<name>.png with depth/<name>.png (uint16, metres = value / 256)"
+        return (f"KITTI raw RGB <date>/<drive>_sync/image_02/data/<frame>.png under {self.root} and annotated depth "
+                f"{{train,val}}/<drive>_sync/proj_depth/groundtruth/image_02/<frame>.png under the depth benchmark "
+                f"folder ({ANNOTATED_DIR}/ inside or beside the raw folder, or give --depth-root / data.kitti.depth_root; "
+                f"now {self.depth_root})")
+
+    def survey(self) -> str:
+        if self.paired:
+            return (f"{count_files(self.root / 'rgb', '*.png')} PNG(s) in rgb/ and "
+                    f"{count_files(self.root / 'depth', '*.png')} in depth/, none with the same name in both")
+        drives = sorted({p.parent.parent.name for p in self.root.glob("*/*/image_0[23]/data")})
+        rgb = count_files(self.root, "*/*/image_0[23]/data/*.png")
+        depth = sum(count_files(self.depth_root, f"{sub}/*/proj_depth/groundtruth/image_0[23]/*.png")
+                    for sub in ("train", "val"))
+        depth += count_files(self.root, "*/*/proj_depth/groundtruth/image_0[23]/*.png")
+        shown = ", ".join(drives[:3]) + (", ..." if len(drives) > 3 else "")
+        text = (f"{rgb} raw RGB frame(s) in {len(drives)} drive(s){f' ({shown})' if drives else ''} and "
+                f"{depth} annotated depth PNG(s) under {self.depth_root}")
+        if not drives and not depth:
+            text += f" ({describe_folder(self.root)})"
+        elif rgb and depth:
+            text += ", but no frame has both (do the drive names and frame numbers match?)"
+        return text
 
     # --- entries ----------------------------------------------------------------------------
     def parse_entry(self, line: str) -> str:
@@ -75,6 +110,12 @@ class KittiReader(Reader):
                 if self._depth_path(entry, must_exist=False) is not None:
                     found.append(entry)
         return found
+
+    def has_annotated_depth(self, entry: str) -> bool:
+        return self._depth_path(self.parse_entry(entry), must_exist=False) is not None
+
+    def rgb_path(self, entry: str) -> Path:
+        return self._rgb_path(self.parse_entry(entry))
 
     # --- files ------------------------------------------------------------------------------
     def _rgb_path(self, entry: str) -> Path:
@@ -128,3 +169,12 @@ class KittiReader(Reader):
             f"{path}: expected a KITTI RGB file <date>/<drive>/image_02/data/<frame>.png or a file in rgb/ or depth/; "
             "for annotated depth give the raw root and --depth-root"
         )
+
+
+def find_depth_root(raw_root: Path) -> Path:
+    """Where the annotated depth of a KITTI raw folder is: the folder itself, or the depth
+    benchmark's ``data_depth_annotated/`` inside or beside it (the first that holds train/ or val/)."""
+    for candidate in (raw_root, raw_root / ANNOTATED_DIR, raw_root.parent / ANNOTATED_DIR):
+        if (candidate / "train").is_dir() or (candidate / "val").is_dir():
+            return candidate
+    return raw_root

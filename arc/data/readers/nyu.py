@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from arc.data.readers.base import (
-    DepthRange, Reader, Record, check_depth_range, check_pair, read_depth_png, read_rgb, require_dir,
+    DepthRange, Reader, Record, check_depth_range, check_pair, count_files, read_depth_png, read_rgb, require_dir,
 )
 from arc.errors import DataError
 
@@ -40,9 +40,18 @@ class NyuSyncReader(Reader):
     family = "indoor"
     domain = "real"
     max_depth = 10.0
+    layout = ("NYU raw/sync frames <scene>/rgb_NNNNN.jpg with <scene>/sync_depth_NNNNN.png (uint16 mm) beside it, "
+              "or rgb/rgb_NNNNN.jpg with depth/sync_depth_NNNNN.png")
 
     def __init__(self, root):
         self.root = require_dir(Path(root), "the NYU raw/sync folder (<scene>/rgb_N.jpg + sync_depth_N.png)")
+
+    def survey(self) -> str:
+        rgb = sum(count_files(self.root, f"**/rgb_*.{ext}") for ext in ("jpg", "jpeg", "png"))
+        depth = count_files(self.root, "**/sync_depth_*.png")
+        if rgb or depth:
+            return f"{rgb} rgb_* image(s) and {depth} sync_depth_*.png file(s), none of them a pair"
+        return super().survey()
 
     # entries are "rgb_rel depth_rel" with '/' separators
     def parse_entry(self, line: str) -> str:

@@ -38,9 +38,10 @@ class NyuMatReader(Reader):
     family = "indoor"
     domain = "real"
     max_depth = 10.0
+    layout = "nyu_depth_v2_labeled.mat (MATLAB v7.3 / HDF5) with images (N, 3, W, H) and depths (N, W, H)"
 
     def __init__(self, root):
-        self.path = require_file(Path(root), "nyu_depth_v2_labeled.mat (MATLAB v7.3 / HDF5)")
+        self.path = self.root = require_file(Path(root), "nyu_depth_v2_labeled.mat (MATLAB v7.3 / HDF5)")
         self._file = _open_h5(self.path)
         for key, ndim in (("images", 4), ("depths", 3)):
             if key not in self._file:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from arc.data.readers.base import (
-    DepthRange, Reader, Record, check_depth_range, check_pair, read_depth_png, read_rgb, require_dir,
+    DepthRange, Reader, Record, check_depth_range, check_pair, count_files, read_depth_png, read_rgb, require_dir,
 )
 from arc.errors import DataError
 
@@ -31,6 +31,12 @@ class PbrsReader(Reader):
     family = "indoor"
     domain = "synthetic"
     max_depth = 10.0
+    layout = "PBRS mlt_v2/<house>/<cam>_mlt.png with depth_v2/<house>/<cam>_depth.png (uint16 mm)"
+
+    def survey(self) -> str:
+        rgb = count_files(self.root / "mlt_v2", "*/*_mlt.png")
+        depth = count_files(self.root / "depth_v2", "*/*_depth.png")
+        return f"{rgb} mlt_v2/<house>/*_mlt.png and {depth} depth_v2/<house>/*_depth.png file(s), none of them a pair"
 
     def __init__(self, root):
         self.root = require_dir(Path(root), "the PBRS folder holding mlt_v2/ and depth_v2/")

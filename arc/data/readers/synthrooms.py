@@ -20,6 +20,8 @@ from arc.errors import DataError
 class SynthRoomsReader(Reader):
     dataset = "synthrooms"
 
+    layout = "an `arc data generate` folder: meta.json and <split>/rgb/*.png with <split>/depth/*.png"
+
     def __init__(self, root, split: str | None = None):
         self.root = require_dir(Path(root), "a SynthRooms directory written by `arc data generate`")
         self.meta = read_meta(self.root)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from arc.data.readers.base import (
-    DepthRange, Reader, Record, check_depth_range, check_pair, read_depth_png, read_rgb, require_dir,
+    DepthRange, Reader, Record, check_depth_range, check_pair, count_files, read_depth_png, read_rgb, require_dir,
 )
 from arc.errors import DataError
 
@@ -27,6 +27,16 @@ VKITTI_RANGE = DepthRange(median_min=1.0, median_max=660.0)
 VKITTI_UNIT = "uint16 centimetres (metres = value / 100, 65535 = far)"
 VKITTI_VARIANTS = ("clone", "15-deg-left", "15-deg-right", "30-deg-left", "30-deg-right")
 V1_RGB, V1_DEPTH = "vkitti_1.3.1_rgb", "vkitti_1.3.1_depthgt"
+# Decoded depth at or above this is the far code (65535 cm), not a distance.
+VKITTI_FAR_M = (VKITTI_FAR_CODE - 0.5) * VKITTI_DEPTH_SCALE
+FAR_CODE_NOTE = (f"{VKITTI_FAR_CODE} is Virtual KITTI's sky/far code, not a distance: it is counted apart (far_fraction) "
+                 "and left out of the depth statistics. Training keeps it: preprocessing clips it, like every depth "
+                 "beyond the cap, to the outdoor cap of 80 m, so sky is learned as 'at least 80 m' (as in the paper).")
+
+
+def far_code_mask(depth_m: np.ndarray) -> np.ndarray:
+    """Pixels holding the far code in a decoded vKITTI depth map (metres)."""
+    return depth_m >= VKITTI_FAR_M
 
 
 def vkitti_depth_from_png(path) -> np.ndarray:
@@ -75,6 +85,14 @@ class _VKittiBase(Reader):
 class VKitti1Reader(_VKittiBase):
     dataset = "vkitti"
     version = "1.3.1"
+    layout = (f"Virtual KITTI 1.3.1 {V1_RGB}/<world>/<variant>/NNNNN.png with {V1_DEPTH}/<world>/<variant>/NNNNN.png "
+              "(uint16 cm)")
+
+    def survey(self) -> str:
+        rgb, depth = count_files(self.root / V1_RGB, "*/*/*.png"), count_files(self.root / V1_DEPTH, "*/*/*.png")
+        variants = sorted({p.name for p in (self.root / V1_DEPTH).glob("*/*") if p.is_dir()})
+        return (f"{rgb} RGB and {depth} depth PNG(s) in variant folder(s) {', '.join(variants) or 'none'}"
+                + (f"; kept variants {', '.join(self.variants)}" if self.variants else ""))
 
     def __init__(self, root, variants=None):
         super().__init__(root, variants)
@@ -98,6 +116,15 @@ class VKitti1Reader(_VKittiBase):
 class VKitti2Reader(_VKittiBase):
     dataset = "vkitti"
     version = "2"
+    layout = ("Virtual KITTI 2 Scene*/<variant>/frames/rgb/Camera_0/rgb_NNNNN.jpg with "
+              "Scene*/<variant>/frames/depth/Camera_0/depth_NNNNN.png (uint16 cm)")
+
+    def survey(self) -> str:
+        rgb = count_files(self.root, "Scene*/*/frames/rgb/Camera_0/rgb_*")
+        depth = count_files(self.root, "Scene*/*/frames/depth/Camera_0/depth_*.png")
+        variants = sorted({p.name for p in self.root.glob("Scene*/*") if p.is_dir()})
+        return (f"{rgb} RGB and {depth} depth file(s) in variant folder(s) {', '.join(variants) or 'none'}"
+                + (f"; kept variants {', '.join(self.variants)}" if self.variants else ""))
 
     def _paths(self, entry):
         scene, variant, frame = entry.split("/")
