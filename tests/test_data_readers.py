@@ -172,7 +172,9 @@ def test_synthrooms_reader_exposes_eval_extras(tmp_path):
     syn = open_reader("synthrooms", tmp_path / "sr", split="syn_train").read("00001")
     assert syn.extras == {} and syn.depth.shape == (16, 24)
     real = open_reader("synthrooms", tmp_path / "sr", split="real_test").read("00000")
-    assert set(real.extras) == {"clutter_mask", "clean_rgb", "clean_depth"}
+    assert set(real.extras) == {"clutter_mask", "clean_rgb", "clean_depth", "clutter_kind"}
+    # every clutter pixel has a kind, and no clutter-free pixel has one
+    np.testing.assert_array_equal(real.extras["clutter_kind"] > 0, real.extras["clutter_mask"] > 0)
     assert set(np.unique(real.extras["clutter_mask"])) <= {0, 1}
     outside = real.extras["clutter_mask"] == 0
     np.testing.assert_array_equal(real.depth[outside], real.extras["clean_depth"][outside])

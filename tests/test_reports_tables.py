@@ -90,7 +90,7 @@ def test_headline_metrics_json_is_keyed_by_row_without_rho(results, tmp_path):
     table = write_main_table(results, METHODS, "synthrooms-indoor", out, params=PARAMS)
     metrics = json.loads((tmp_path / "table2_metrics.json").read_text())
     assert list(metrics) == ["syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full",
-                             "oracle_declutter"]
+                             "oracle_declutter", "oracle_mask"]
     full = table[table["method"] == "arc_full-rho0.85"].iloc[0]
     assert metrics["arc_full"] == {"abs_rel": pytest.approx(full["abs_rel"]), "rms": pytest.approx(full["rms"]),
                                    "rms_log": pytest.approx(full["rms_log"]), "delta1": pytest.approx(full["delta1"]),

@@ -35,8 +35,8 @@ def test_snakemake_and_dvc_have_identical_stages(tmp_path, preset):
     params = yaml.safe_load((work / "params.yaml").read_text())
     n_seeds, n_sweep = len(params["seeds"]), len(params["rho_sweep"])
     # 2 data stages + 3 D + T + A/I per sweep value (+1 each for the no-T rows) + 5 ARC rows
-    # (+ sweep) + evaluations + 6 reports (Tables 2, 4, Fig. 3, 4, 5 and the training curves).
-    expected = 2 + n_seeds * (3 + 1 + 2 * n_sweep + 2 + 4 + n_sweep + 4 + 3 + n_sweep + 1) + 6
+    # (+ sweep) + evaluations (2 oracle rows) + 6 reports (Tables 2, 4, Fig. 3, 4, 5, training curves).
+    expected = 2 + n_seeds * (3 + 1 + 2 * n_sweep + 2 + 4 + n_sweep + 4 + 3 + n_sweep + 2) + 6
     assert len(snake) == expected
 
 
