@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Sequence
 
 from arc.errors import ConfigError
-from arc.losses.sparsity import check_rho
 from arc.training.stages import PEER_STAGES, STAGES, check_peer_row
 
 MODULE_STAGE = {"T": "translator", "A": "attention", "I": "inpainting"}
@@ -111,10 +110,23 @@ def peer_of(spec: dict) -> str | None:
 
 def plan_row(params: dict, row: str, *, rho: float | None = None) -> list[StageStep]:
     """The ordered stages of a row with their folder names and upstream checkpoints."""
+    from arc.losses.sparsity import check_rho  # imported here: the workflow files plan rows without torch
+
     spec = check_row(params, row)
-    modules, stages = set(spec["modules"]), spec["stages"]
-    if "A" in modules:
+    if "A" in spec["modules"]:
         rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
+    return _plan(spec, row, rho, rho_tag(rho))
+
+
+def plan_row_template(params: dict, row: str, rho_text: str) -> list[StageStep]:
+    """``plan_row`` with ``rho_text`` in place of the rho folder suffix (e.g. "rho{rho}" for a
+    Snakemake wildcard, "rho${item.rho}" for DVC): how the workflow files derive each row's
+    stage folders and upstreams from the same plan the trainer runs."""
+    return _plan(check_row(params, row), row, rho_text, rho_text)
+
+
+def _plan(spec: dict, row: str, rho, tag: str) -> list[StageStep]:
+    modules, stages = set(spec["modules"]), spec["stages"]
     t = "_t" if "T" in modules else ""
     steps: list[StageStep] = []
     made: dict[str, str] = {}  # checkpoint kwarg -> producing step name (latest wins: joint updates D and A)
@@ -130,19 +142,19 @@ def plan_row(params: dict, row: str, *, rho: float | None = None) -> list[StageS
             made["translator"] = step.name
         elif stage == "attention":
             needs = {k: made[k] for k in ("depth", "translator") if k in made}
-            step = StageStep("attention", f"attention{t}-{rho_tag(rho)}", {"rho": rho}, needs)
+            step = StageStep("attention", f"attention{t}-{tag}", {"rho": rho}, needs)
             made["attention"] = step.name
         elif stage == "inpainting":
             needs = {k: made[k] for k in ("attention", "translator") if k in made}
-            step = StageStep("inpainting", f"inpainting{t}-{rho_tag(rho)}", {}, needs)
+            step = StageStep("inpainting", f"inpainting{t}-{tag}", {}, needs)
             made["inpainter"] = step.name
         elif stage == "joint":
             needs = {k: made[k] for k in ("depth", "attention", "translator") if k in made}
-            step = StageStep("joint", f"joint{t}-{rho_tag(rho)}", {"rho": rho}, needs)
+            step = StageStep("joint", f"joint{t}-{tag}", {"rho": rho}, needs)
             made["depth"] = made["attention"] = step.name
         else:  # finetune
             needs = {k: made[k] for k in ("depth", "translator", "attention", "inpainter") if k in made}
-            name = f"{row}-{rho_tag(rho)}" if "A" in modules else row
+            name = f"{row}-{tag}" if "A" in modules else row
             step = StageStep("finetune", name, {"row": row}, needs)
         steps.append(step)
     return steps
