@@ -13,7 +13,7 @@ Phase 2, ``epochs`` epochs, everything trains (optim.lr; discriminators optim.lr
   + lambda_smooth      * edge-aware smoothness of D_real(x_r) and of D_syn(G_r2s(x_r)) (guided by x_r)
   + lambda_consistency * mean |D_real(x_r) - D_syn(G_r2s(x_r))|   (phase 2 only, as in GASDA)
 The stereo term needs right images; ``stereo: true`` is refused unless the cache has them (no
-benchmark here does: NYU has no stereo pairs and the KITTI reader loads the left camera only).
+benchmark here does: NYU has no stereo pairs and the KITTI cache keeps one camera image per sample).
 Test time (and model selection on real_val): 0.5 * (D_real(x) + D_syn(G_r2s(x))); the checkpoint
 names both branches in meta["branches"] (arc.training.checkpoint.load_pipeline averages them).
 """
