@@ -301,3 +301,21 @@ def validate_depth(ctx: "StageContext", predict_unit) -> dict[str, float]:
 def build_output_discriminator(params: Mapping) -> nn.Module:
     """A PatchGAN on 1-channel depth maps (output-space adversarial terms), sized like the image PatchGANs."""
     return build_model("patch_discriminator", in_channels=1, **dict(section(params, "models", "patch_discriminator")))
+
+
+def peer_plan(ctx: "StageContext", *, epochs: int, step_fn, predict, **plan) -> "StagePlan":
+    """The StagePlan every peer shares: paired syn + real batches (one pass over the larger set per
+    epoch), selection of the best real_val depth metric of ``predict(rgb) -> [-1, 1] depth``.
+    ``step_fn(epoch)`` gives the epoch's step; ``plan`` holds the remaining StagePlan fields."""
+    from arc.training.runner import StagePlan
+
+    return StagePlan(
+        epochs=epochs,
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
+        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
+        step_fn=step_fn,
+        validate=lambda: validate_depth(ctx, predict),
+        metric=validation_metric(ctx.params),
+        selection="best",
+        **plan,
+    )

@@ -25,7 +25,7 @@ from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.peers import consistency_l1
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
-from arc.training.runner import StagePlan, run_training
+from arc.training.runner import run_training
 from arc.training.stages.common import (
     build_network,
     build_output_discriminator,
@@ -36,11 +36,10 @@ from arc.training.stages.common import (
     load_cyclegan,
     loss_weights,
     optimize,
+    peer_plan,
     prepare_stage,
     scalars,
     section,
-    validate_depth,
-    validation_metric,
 )
 
 STAGE = "crdoco"
@@ -97,17 +96,14 @@ def run(params: dict, *, data_dir, seed: int, out_dir, translator=None, resume: 
         optimize(losses["disc_depth"] + losses["disc_depth_syn"], opt_disc)
         return scalars({**losses, "total": total})
 
-    plan = StagePlan(
+    plan = peer_plan(
+        ctx,
+        epochs=epochs,
+        step_fn=lambda epoch: step,
+        predict=f_t,
         networks={**nets, "translator": r2s, "translator_s2r": s2r},
         trainable=tuple(nets),
         optimizers={"depth": opt_depth, "discriminators": opt_disc},
-        epochs=epochs,
-        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
-        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
-        step_fn=lambda epoch: step,
-        validate=lambda: validate_depth(ctx, f_t),
-        metric=validation_metric(params),
-        selection="best",
         saved_roles=("depth",),
         meta={"peer": STAGE, "predict": "F_T(x_r)"},
         inputs={"translator": translator},

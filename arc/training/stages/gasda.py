@@ -30,7 +30,7 @@ from arc.losses.adversarial import GANLoss
 from arc.losses.peers import consistency_l1, edge_aware_smoothness
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
-from arc.training.runner import StagePlan, run_training
+from arc.training.runner import run_training
 from arc.training.stages.common import (
     CYCLEGAN_ROLES,
     build_network,
@@ -40,11 +40,10 @@ from arc.training.stages.common import (
     load_cyclegan,
     loss_weights,
     optimize,
+    peer_plan,
     prepare_stage,
     scalars,
     section,
-    validate_depth,
-    validation_metric,
 )
 from arc.training.stages.translator import cyclegan_discriminator_losses, cyclegan_generator_losses
 
@@ -148,17 +147,14 @@ def run(params: dict, *, data_dir, seed: int, out_dir, translator=None, resume: 
     def predict(x: torch.Tensor) -> torch.Tensor:
         return 0.5 * (d_real(x) + d_syn(r2s(x)))
 
-    plan = StagePlan(
+    plan = peer_plan(
+        ctx,
+        epochs=pretrain_epochs + epochs,
+        step_fn=lambda epoch: pretrain_step if epoch < pretrain_epochs else joint_step,
+        predict=predict,
         networks=nets,
         trainable=tuple(nets),
         optimizers={"depth": opt_depth, "translators": opt_trans, "discriminators": opt_disc},
-        epochs=pretrain_epochs + epochs,
-        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
-        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
-        step_fn=lambda epoch: pretrain_step if epoch < pretrain_epochs else joint_step,
-        validate=lambda: validate_depth(ctx, predict),
-        metric=validation_metric(params),
-        selection="best",
         saved_roles=("depth", "depth_syn", "translator"),
         meta={"peer": STAGE, "branches": BRANCHES, "pretrain_epochs": pretrain_epochs},
         inputs={"translator": translator},

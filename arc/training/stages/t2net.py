@@ -31,7 +31,7 @@ from arc.losses.peers import clip_weights_, edge_aware_smoothness
 from arc.models.registry import build_model
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
-from arc.training.runner import StagePlan, run_training
+from arc.training.runner import run_training
 from arc.training.stages.common import (
     build_network,
     check_discriminator_fits,
@@ -41,11 +41,10 @@ from arc.training.stages.common import (
     depth_l1,
     loss_weights,
     optimize,
+    peer_plan,
     prepare_stage,
     scalars,
     section,
-    validate_depth,
-    validation_metric,
 )
 
 STAGE = "t2net"
@@ -129,18 +128,15 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
             clip_weights_(disc_feat, feature_clip)
         return scalars({**losses, "total": total})
 
-    plan = StagePlan(
+    plan = peer_plan(
+        ctx,
+        epochs=epochs,
+        step_fn=lambda epoch: step,
+        predict=depth,
         networks=nets,
         trainable=tuple(nets),
         optimizers={"task": opt_task, "discriminators": opt_disc},
-        epochs=epochs,
-        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
-        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
-        step_fn=lambda epoch: step,
-        validate=lambda: validate_depth(ctx, depth),
-        metric=validation_metric(params),
-        selection="best",
         saved_roles=("depth",),
-        meta={"row": STAGE, "peer": STAGE},
+        meta={"peer": STAGE},
     )
     return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
