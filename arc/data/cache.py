@@ -30,8 +30,9 @@ ARRAY_KINDS = {
     "clutter_mask": (np.uint8, (), False),
     "clean_rgb": (np.uint8, (3,), False),
     "clean_depth": (np.uint16, (), True),
+    "clutter_kind": (np.uint8, (), False),
 }
-EVAL_ONLY = ("clutter_mask", "clean_rgb", "clean_depth")
+EVAL_ONLY = ("clutter_mask", "clean_rgb", "clean_depth", "clutter_kind")
 REQUIRED_KEYS = ("format", "benchmark", "dataset", "family", "domain", "split", "count", "height", "width",
                  "max_depth", "depth_scale", "names", "arrays", "eval_only")
 

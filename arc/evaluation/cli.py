@@ -158,7 +158,55 @@ def run_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_premise_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--params", default=None, help="params.yaml (protocol and seed defaults)")
+    parser.add_argument("--depth", required=True, nargs="+", help="checkpoint(s) whose depth net D is measured")
+    parser.add_argument("--split", required=True, help="a SynthRooms real split, e.g. data/cache/<benchmark>/real_val")
+    parser.add_argument("--translator", default=None, help="also measure D on T(x) with this checkpoint's translator")
+    parser.add_argument("--protocol", default=None, choices=sorted(PROTOCOLS), help="default: params evaluation.protocol")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the scattered/shifted masks (default: params seed)")
+    parser.add_argument("--out", default=None, help="write the result as JSON here")
+    return parser
+
+
+def run_premise(args: argparse.Namespace) -> int:
+    import torch
+
+    from arc.evaluation.premise import format_premise, measure_premise
+    from arc.training.checkpoint import load_module
+    from arc.utils.atomic import atomic_write_json
+
+    params = load_params(args.params)
+    protocol_name = args.protocol or (params.get("evaluation") or {}).get("protocol")
+    if protocol_name is None:
+        raise ConfigError("no protocol given: pass --protocol or set evaluation.protocol in params.yaml")
+    torch.set_num_threads(int((params.get("runtime") or {}).get("num_threads") or 1))
+    translator = None
+    if args.translator:
+        translator = load_module(args.translator, "translator", needed_for="arc premise --translator")
+    results = {}
+    for path in args.depth:
+        depth = load_module(path, "depth", needed_for="arc premise --depth")
+        seed = args.seed if args.seed is not None else int(params.get("seed", 0))
+        for label, t in (("as given", None), ("through T", translator)) if translator is not None else (("as given", None),):
+            result = measure_premise(depth, args.split, get_protocol(protocol_name), seed=seed, translator=t)
+            results[f"{path} ({label})"] = result
+            print(format_premise(result, f"D of {path}"))
+    if args.out:
+        atomic_write_json(args.out, results)
+        print(f"wrote {args.out}")
+    return 0
+
+
 def register(subparsers) -> None:
+    premise = subparsers.add_parser(
+        "premise", help="measure ARC's premise on a SynthRooms split: D's error on counterfactual inputs",
+        description="Feeds a fixed D the image as captured, the clutter-free twin, the clutter removed, the same "
+                    "area removed elsewhere, ... (arc.evaluation.premise). Run it on real_val.",
+    )
+    add_premise_arguments(premise)
+    premise.set_defaults(func=run_premise)
+
     evaluate = subparsers.add_parser(
         "evaluate", help="evaluate a folder of depth maps against ground truth",
         description="Score predicted depth maps against ground truth matched by file stem.",

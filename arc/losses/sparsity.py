@@ -25,8 +25,14 @@ def check_rho(rho: object, key: str = "rho") -> float:
     return float(rho)
 
 
-def kl_sparsity(mask: torch.Tensor, rho: float, key: str = "rho") -> torch.Tensor:
-    """rho*log(rho/m) + (1-rho)*log((1-rho)/(1-m)), m = mean keep rate over the whole batch."""
+def kl_sparsity(mask: torch.Tensor, rho: float, key: str = "rho", per_image: bool = False) -> torch.Tensor:
+    """rho*log(rho/m) + (1-rho)*log((1-rho)/(1-m)), m = mean keep rate over the whole batch.
+
+    ``per_image=True`` averages the term over each image's own keep rate instead, so every
+    image must remove its share (the batch form lets some images keep everything).
+    """
     rho = check_rho(rho, key)
-    m = mask.float().mean().clamp(KEEP_RATE_EPS, 1.0 - KEEP_RATE_EPS)  # float32: 1 - eps must not round to 1
-    return rho * torch.log(rho / m) + (1.0 - rho) * torch.log((1.0 - rho) / (1.0 - m))
+    mask = mask.float()  # float32: 1 - eps must not round to 1
+    m = mask.flatten(1).mean(1) if per_image else mask.mean()
+    m = m.clamp(KEEP_RATE_EPS, 1.0 - KEEP_RATE_EPS)
+    return (rho * torch.log(rho / m) + (1.0 - rho) * torch.log((1.0 - rho) / (1.0 - m))).mean()

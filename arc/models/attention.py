@@ -6,6 +6,12 @@ upsamples bilinearly (smooth masks, no transposed-conv checkerboards) back to
 the exact input size, ending in ONE channel of raw logits (no sigmoid: the
 Gumbel-sigmoid or the hard threshold is applied by the caller).
 Works for any input size (the upsampling targets the recorded encoder sizes).
+
+The evaluation (hard) mask rule travels with the weights: the buffer ``test_keep_fraction``
+is NaN for the paper's rule (keep where logit >= 0) or a fraction rho for the per-image
+rho-quantile rule (keep the rho * H * W highest logits of each image), set by the attention
+stage from ``training.attention.test_mask``. Every consumer that loads A (I, fine-tuning,
+prediction) therefore applies the same rule without further settings.
 """
 
 from __future__ import annotations
@@ -46,6 +52,13 @@ class AttentionNet(nn.Module):
         self.up2 = _conv_bn_relu(2 * w, w)
         self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(w, 1, 7))
         init_normal_(self)
+        self.register_buffer("test_keep_fraction", torch.tensor(float("nan")))
+
+    def set_test_keep_fraction(self, fraction: float | None) -> None:
+        """None: threshold rule (logit >= 0); else keep that fraction of each image's pixels."""
+        if fraction is not None and not 0.0 < float(fraction) < 1.0:
+            raise ValueError(f"AttentionNet: test keep fraction must be in (0, 1), got {fraction!r}")
+        self.test_keep_fraction.fill_(float("nan") if fraction is None else float(fraction))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         full = self.stem(x)

@@ -15,23 +15,55 @@ _UNIFORM_EPS = 1e-6  # keeps log(u) and log(1 - u) finite
 
 
 def gumbel_sigmoid(
-    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None
+    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None, noise_cell: int = 1
 ) -> torch.Tensor:
-    """Soft, differentiable keep mask in (0, 1); pass ``generator`` for reproducible noise."""
+    """Soft, differentiable keep mask in (0, 1); pass ``generator`` for reproducible noise.
+
+    ``noise_cell > 1`` draws one noise sample per cell of noise_cell x noise_cell pixels (nearest
+    upsampling), so a sample keeps or removes whole regions, as a removal of clutter does, while
+    every pixel's keep probability stays sigmoid(logit).
+    """
     if not tau > 0:
         raise ValueError(f"gumbel_sigmoid: temperature tau must be > 0, got {tau!r}")
+    if int(noise_cell) < 1:
+        raise ValueError(f"gumbel_sigmoid: noise_cell must be >= 1, got {noise_cell!r}")
     # Noise is drawn in float32 (1 - eps is not representable in half precision) on the
     # generator's device, so a CPU generator also drives CUDA logits reproducibly.
     noise_device = generator.device if generator is not None else logits.device
-    u = torch.rand(logits.shape, generator=generator, device=noise_device, dtype=torch.float32)
+    shape = logits.shape
+    if noise_cell > 1:
+        shape = (*logits.shape[:-2], -(-logits.shape[-2] // noise_cell), -(-logits.shape[-1] // noise_cell))
+    u = torch.rand(shape, generator=generator, device=noise_device, dtype=torch.float32)
     u = u.clamp(_UNIFORM_EPS, 1.0 - _UNIFORM_EPS)
-    noise = (torch.log(u) - torch.log1p(-u)).to(device=logits.device, dtype=logits.dtype)
+    noise = torch.log(u) - torch.log1p(-u)
+    if noise_cell > 1:
+        noise = noise.repeat_interleave(noise_cell, -2).repeat_interleave(noise_cell, -1)
+        noise = noise[..., : logits.shape[-2], : logits.shape[-1]]
+    noise = noise.to(device=logits.device, dtype=logits.dtype)
     return torch.sigmoid((logits + noise) / tau)
 
 
 def hard_mask(logits: torch.Tensor) -> torch.Tensor:
     """Evaluation mask: exactly 1.0 where logit >= 0 (keep), else 0.0. No gradient."""
     return (logits.detach() >= 0).to(logits.dtype)
+
+
+def quantile_hard_mask(logits: torch.Tensor, keep_fraction: float) -> torch.Tensor:
+    """Per-image hard mask keeping the ``keep_fraction`` highest logits of each image (ties kept)."""
+    flat = logits.detach().flatten(1).float()
+    n_remove = int(round((1.0 - keep_fraction) * flat.shape[1]))
+    if n_remove <= 0:
+        return torch.ones_like(logits)
+    cutoff = flat.kthvalue(n_remove, dim=1).values.view(-1, *([1] * (logits.dim() - 1)))
+    return (logits.detach().float() > cutoff).to(logits.dtype)
+
+
+def evaluation_mask(attention, logits: torch.Tensor) -> torch.Tensor:
+    """The hard mask of ``attention`` under its recorded rule (see AttentionNet.test_keep_fraction)."""
+    fraction = getattr(attention, "test_keep_fraction", None)
+    if fraction is None or torch.isnan(fraction):
+        return hard_mask(logits)
+    return quantile_hard_mask(logits, float(fraction))
 
 
 def linear_temperature(step: int, total_steps: int, start: float = 0.9, end: float = 0.05) -> float:

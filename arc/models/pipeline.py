@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.nn as nn
 
-from arc.models.gumbel import gumbel_sigmoid, hard_mask
+from arc.models.gumbel import evaluation_mask, gumbel_sigmoid
 from arc.models.registry import build_model, model_spec
 
 MODULE_ROLES = ("depth", "attention", "translator", "inpainter")
@@ -54,6 +54,7 @@ class ARCPipeline(nn.Module):
         tau: float | None = None,
         hard: bool | None = None,
         generator: torch.Generator | None = None,
+        noise_cell: int = 1,
     ) -> dict[str, torch.Tensor | None]:
         """Run every present module; ``hard`` defaults to ``not self.training``.
 
@@ -67,14 +68,14 @@ class ARCPipeline(nn.Module):
             use_hard = (not self.training) if hard is None else bool(hard)
             mask_logits = self.attention(x)
             if use_hard:
-                mask = hard_mask(mask_logits)
+                mask = evaluation_mask(self.attention, mask_logits)
             else:
                 if tau is None:
                     raise ValueError(
                         "ARCPipeline: a soft (Gumbel-sigmoid) mask needs a temperature tau; "
                         "pass tau=..., or hard=True for the binary evaluation mask"
                     )
-                mask = gumbel_sigmoid(mask_logits, tau, generator=generator)
+                mask = gumbel_sigmoid(mask_logits, tau, generator=generator, noise_cell=noise_cell)
             masked = mask * translated
             if self.inpainter is not None:
                 inpainted = compose_inpainting(translated, mask, self.inpainter(masked), use_hard)

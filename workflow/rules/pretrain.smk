@@ -44,16 +44,18 @@ rule train_translator:
         " --seed {wildcards.seed} --out {output} --log {log}"
 
 
+# The pretrained D that A is trained against (training.attention.depth_row; the paper's code: mix).
+ATTENTION_DEPTH_ROW = config["training"]["attention"].get("depth_row", "mix")
 ATTENTION_SETTINGS = [*TRAIN_COMMON, "models.attention", "models.patch_discriminator", "training.attention"]
 
 
 rule train_attention_translated:
-    # A for rows with T: trained on T(x) through the fixed mix-trained D.
+    # A for rows with T: trained on T(x) through the fixed D of training.attention.depth_row.
     input:
         CODE_TRAIN,
         "workflow/scripts/train_attention.py",
         data=f"data/cache/{B}",
-        depth=ckpt("{seed}", "mix"),
+        depth=ckpt("{seed}", ATTENTION_DEPTH_ROW),
         translator=ckpt("{seed}", "translator"),
     output:
         directory(f"runs/{B}/seed{{seed}}/attention_t-rho{{rho}}"),
@@ -76,7 +78,7 @@ rule train_attention_raw:
         CODE_TRAIN,
         "workflow/scripts/train_attention.py",
         data=f"data/cache/{B}",
-        depth=ckpt("{seed}", "mix"),
+        depth=ckpt("{seed}", ATTENTION_DEPTH_ROW),
     output:
         directory(f"runs/{B}/seed{{seed}}/attention-rho{{rho}}"),
     params:

@@ -71,6 +71,8 @@ class SynthRoomsReader(Reader):
                 path = folder / key / f"{name}.png"
                 if key == "clutter_mask":
                     extras[key] = (read_mask_png(path) > 0).astype(np.uint8)
+                elif key == "clutter_kind":
+                    extras[key] = read_mask_png(path).astype(np.uint8)
                 elif key == "clean_rgb":
                     extras[key] = read_rgb(path)
                 else:

@@ -24,7 +24,19 @@ from arc.data.synthrooms.posters import sample_poster
 from arc.data.synthrooms.render import SurfaceMap
 from arc.data.synthrooms.scenes import Decal, Scene, tangent_axes
 
-MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.09, 0.20
+MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.11, 0.22
+
+# Every clutter item has a kind; the per-pixel kind map (code = index, 0 = no clutter) is an
+# evaluation-only array, so A's mask can be scored against the kinds whose removal helps depth.
+CLUTTER_KINDS = ("none", "poster", "objects", "plant", "lamp", "pedestrian", "pole", "vegetation")
+# Appearance clutter: flat, the ground truth is the surface it hangs on, so removing it and
+# completing from the surroundings is also right for depth (the paper's frames on walls).
+# Every other kind has depth relief that the ground truth keeps: removing it hides real geometry.
+APPEARANCE_KINDS = ("poster",)
+
+
+def kind_code(kind: str) -> int:
+    return CLUTTER_KINDS.index(kind)
 MAX_ATTEMPTS = 40
 OVERSHOOT = 0.03
 
@@ -281,7 +293,7 @@ def _vegetation(s: ClutterSampler, k: int) -> ClutterItem | None:
     return item
 
 
-INDOOR_ITEMS = ((_poster, 0.55), (_object_group, 0.33), (_plant_or_lamp, 0.12))
+INDOOR_ITEMS = ((_poster, 0.7), (_object_group, 0.2), (_plant_or_lamp, 0.1))
 OUTDOOR_ITEMS = ((_pedestrian, 0.35), (_pole, 0.25), (_vegetation, 0.4))
 
 

@@ -6,6 +6,7 @@
     DIR/<real split>/clutter_mask/<name>.png   uint8, 255 = clutter (evaluation only)
     DIR/<real split>/clean_rgb/<name>.png      clutter-free twin (evaluation only)
     DIR/<real split>/clean_depth/<name>.png    its depth, same sensor artefacts (evaluation only)
+    DIR/<real split>/clutter_kind/<name>.png   uint8 clutter kind code (clutter.CLUTTER_KINDS; 0 = none; evaluation only)
 
 Every image has its own seed, ``derive_seed(split_seed, index)`` with
 ``split_seed = derive_seed(seed, "synthrooms", family, split)``: changing one
@@ -33,7 +34,7 @@ from arc.utils.seeding import derive_seed
 FORMAT = "synthrooms/1"
 FAMILIES = ("indoor", "outdoor")
 SPLIT_DOMAINS = {"syn_train": "synthetic", "real_train": "real", "real_val": "real", "real_test": "real"}
-EVAL_ONLY_FOLDERS = ("clutter_mask", "clean_rgb", "clean_depth")
+EVAL_ONLY_FOLDERS = ("clutter_mask", "clean_rgb", "clean_depth", "clutter_kind")
 DEPTH_UNIT = {"indoor": "millimetres (NYU/PBRS)", "outdoor": "metres * 256 (KITTI)"}
 
 
@@ -69,6 +70,7 @@ def _render_and_write(job) -> dict:
         _write_png(split_dir / "clutter_mask" / f"{name}.png", sample.clutter_mask * 255)
         _write_png(split_dir / "clean_rgb" / f"{name}.png", sample.clean_rgb)
         _write_png(split_dir / "clean_depth" / f"{name}.png", encode_depth(sample.clean_depth, family))
+        _write_png(split_dir / "clutter_kind" / f"{name}.png", sample.clutter_kind)
     return {"valid": sample.info["valid_fraction"], "clutter": sample.info.get("clutter_fraction", 0.0)}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arc.data.synthrooms.clutter import add_clutter, dilate
+from arc.data.synthrooms.clutter import add_clutter, dilate, kind_code
 from arc.data.synthrooms.geometry import NO_HIT, HitBuffer
 from arc.data.synthrooms.materials import assign_materials, role_class
 from arc.data.synthrooms.render import (
@@ -34,6 +34,7 @@ class Sample:
     clutter_mask: np.ndarray | None = None  # uint8 (H, W), 1 = clutter (real only)
     clean_rgb: np.ndarray | None = None
     clean_depth: np.ndarray | None = None
+    clutter_kind: np.ndarray | None = None  # uint8 (H, W), clutter.CLUTTER_KINDS code, 0 = none (real only)
     info: dict = field(default_factory=dict)
 
 
@@ -100,6 +101,7 @@ def render_sample(family: str, domain: str, seed: int, height: int, width: int) 
 
     raw = material_flags(real_surfaces, all_materials, "clutter") > 0
     mask = dilate(raw, height, width).reshape(height, width).astype(np.uint8)
+    kinds = _kind_map(real_surfaces, sampler.items, mask)
     info = {
         "clutter_fraction": float(mask.mean()),
         "clutter_visible_fraction": float(raw.mean()),
@@ -107,7 +109,22 @@ def render_sample(family: str, domain: str, seed: int, height: int, width: int) 
         "valid_fraction": float((depths["real"] > 0).mean()),
     }
     return Sample(views["real"][0], depths["real"].astype(np.float32), mask, views["clean"][0],
-                  depths["clean"].astype(np.float32), info)
+                  depths["clean"].astype(np.float32), kinds, info)
+
+
+def _kind_map(surfaces, items, mask: np.ndarray) -> np.ndarray:
+    """Per-pixel clutter kind code; the one-pixel dilation ring takes its neighbour's kind."""
+    height, width = mask.shape
+    code_of_role = {role: kind_code(item.kind) for item in items for role in item.materials}
+    codes = np.array([code_of_role.get(r, 0) for r in surfaces.roles], dtype=np.uint8)
+    kinds = codes[surfaces.role_index].reshape(height, width)
+    padded = np.pad(kinds, 1)
+    grown = kinds.copy()
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            shifted = padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+            grown = np.where(grown == 0, shifted, grown)
+    return np.where(mask > 0, grown, 0).astype(np.uint8)
 
 
 def _dense_depth(scene: Scene, buffer: HitBuffer) -> np.ndarray:

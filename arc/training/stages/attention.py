@@ -9,6 +9,14 @@ An epoch is one pass over the larger training set (arc.training.data), real batc
 synthetic batches are drawn only for the adversarial term.
 Model selection: the last epoch, whose masks were trained at the final (near-binary)
 temperature; val.csv records depth metrics with hard masks and the keep rate.
+
+Documented options (training.attention; defaults = the paper):
+  depth_row   which pretrained D A is trained against (the workflow passes that row's D);
+              the paper says the D pretraining source "does not matter" (Sec. 3.5)
+  test_mask   threshold (logit >= 0) | rho_quantile (each image keeps its rho highest logits;
+              recorded in A's weights, see AttentionNet.test_keep_fraction)
+  kl          batch (eq. 2 on the batch keep rate) | image (eq. 2 averaged over images)
+  noise_cell  1 = per-pixel Gumbel noise | n > 1 = one sample per n x n cell (region removals)
 """
 
 from __future__ import annotations
@@ -55,6 +63,21 @@ def temperature_settings(params: dict) -> tuple[float, float]:
     return float(start), float(end)
 
 
+def mask_settings(params: dict) -> tuple[str, bool, int]:
+    """(test_mask, per-image KL?, noise_cell) from training.attention, paper defaults when absent."""
+    cfg = section(params, "training", STAGE)
+    test_mask = cfg.get("test_mask", "threshold")
+    if test_mask not in ("threshold", "rho_quantile"):
+        raise ConfigError(f"training.{STAGE}.test_mask = {test_mask!r}: expected threshold | rho_quantile")
+    kl = cfg.get("kl", "batch")
+    if kl not in ("batch", "image"):
+        raise ConfigError(f"training.{STAGE}.kl = {kl!r}: expected batch | image")
+    cell = cfg.get("noise_cell", 1)
+    if isinstance(cell, bool) or not isinstance(cell, int) or cell < 1:
+        raise ConfigError(f"training.{STAGE}.noise_cell = {cell!r}: expected an integer >= 1")
+    return test_mask, kl == "image", cell
+
+
 def run(
     params: dict,
     *,
@@ -73,6 +96,7 @@ def run(
     lambda_kl = check_weight(cfg.get("lambda_kl"), f"training.{STAGE}.lambda_kl")
     lambda_adv = check_weight(cfg.get("lambda_adversarial"), f"training.{STAGE}.lambda_adversarial")
     rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
+    test_mask, per_image_kl, noise_cell = mask_settings(params)
     ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("real", "syn"))
     check_input_size(params, ["depth", "translator"] if translator else ["depth"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
 
@@ -80,6 +104,7 @@ def run(
     if translator is not None:
         nets["translator"] = freeze(load_upstream(translator, "translator", stage=STAGE, flag="--translator", params=params))
     nets["attention"] = build_network(params, "attention")
+    nets["attention"].set_test_keep_fraction(rho if test_mask == "rho_quantile" else None)
     optimizers = {"attention": make_adam(nets["attention"].parameters(), params["optim"])}
     gan = GANLoss("bce")
     if lambda_adv > 0:
@@ -100,8 +125,11 @@ def run(
         real = ctx.to_device(batch["real"])
         tau = linear_temperature(state.step, total_steps, tau_start, tau_end)
         with ctx.runtime.autocast():
-            out = pipeline(real["rgb"], tau=tau, hard=False, generator=ctx.generator)
-            losses = {"depth_real": depth_l1(out["depth_unit"], real, ctx.data.max_depth), "kl": kl_sparsity(out["mask"].float(), rho)}
+            out = pipeline(real["rgb"], tau=tau, hard=False, generator=ctx.generator, noise_cell=noise_cell)
+            losses = {
+                "depth_real": depth_l1(out["depth_unit"], real, ctx.data.max_depth),
+                "kl": kl_sparsity(out["mask"].float(), rho, per_image=per_image_kl),
+            }
             total = losses["depth_real"] + lambda_kl * losses["kl"]
             if lambda_adv > 0:
                 nets["disc_attention"].requires_grad_(False)
@@ -128,7 +156,8 @@ def run(
         metric=None,
         selection="last",
         saved_roles=pipeline_roles(nets),
-        meta={"rho": rho, "tau_end": tau_end, "translated": translator is not None},
+        meta={"rho": rho, "tau_end": tau_end, "translated": translator is not None, "test_mask": test_mask,
+              "kl": "image" if per_image_kl else "batch", "noise_cell": noise_cell},
         inputs={k: v for k, v in (("depth", depth), ("translator", translator)) if v is not None},
     )
     return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
