@@ -85,7 +85,7 @@ def data_stages() -> dict:
     }
 
 
-def pretrain_stages(depth_rows: list[str]) -> dict:
+def pretrain_stages(depth_rows: list[str], attention_depth: str) -> dict:
     data = f"data/cache/{B}"
     stages = {
         "train_depth": stage(
@@ -110,8 +110,8 @@ def pretrain_stages(depth_rows: list[str]) -> dict:
         t_dep = [run("translator")] if translator else []
         a = f"attention{t}-rho{rho}"
         stages[f"train_attention_{suffix}"] = stage(
-            train_cmd("train_attention.py", f"--seed {SEED} --rho {rho} --depth {run('mix')}/checkpoint.pt{t_flag}", run(a), log(a)),
-            CODE_TRAIN + ["workflow/scripts/train_attention.py", data, run("mix"), *t_dep], attention, [run(a)], matrix=dict(matrix))
+            train_cmd("train_attention.py", f"--seed {SEED} --rho {rho} --depth {run(attention_depth)}/checkpoint.pt{t_flag}", run(a), log(a)),
+            CODE_TRAIN + ["workflow/scripts/train_attention.py", data, run(attention_depth), *t_dep], attention, [run(a)], matrix=dict(matrix))
     for suffix, rho, matrix, translator in variants:
         t = "_t" if translator else ""
         t_flag = f" --translator {run('translator')}/checkpoint.pt" if translator else ""
@@ -211,7 +211,9 @@ def report_stages() -> dict:
 
 def build(params: dict, static: dict | None = None) -> dict:
     depth_rows = [r for r, spec in params["rows"].items() if spec["stages"] == ["depth"]]
-    stages = {**data_stages(), **pretrain_stages(depth_rows), **row_stages(params), **evaluate_stages(params), **report_stages()}
+    # The D that A is trained against, as in workflow/rules/pretrain.smk (training.attention.depth_row).
+    attention_depth = params["training"]["attention"].get("depth_row", "mix")
+    stages = {**data_stages(), **pretrain_stages(depth_rows, attention_depth), **row_stages(params), **evaluate_stages(params), **report_stages()}
     document = {"stages": stages}
     for key, value in (static or {}).items():
         if key == "stages":
