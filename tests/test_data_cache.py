@@ -51,7 +51,7 @@ def test_synthrooms_cache_and_dataset_eval_gate(synthrooms_root, tmp_path):
     test = build_cache("synthrooms", synthrooms_root, out / "real_test", split="real_test")
     m = test.manifest
     assert (m["benchmark"], m["family"], m["domain"], m["split"], m["count"]) == ("synthrooms-indoor", "indoor", "real", "real_test", 4)
-    assert m["eval_only"] == ["clutter_mask", "clean_rgb", "clean_depth"] and m["max_depth"] == 10.0
+    assert m["eval_only"] == ["clutter_mask", "clean_rgb", "clean_depth", "clutter_kind"] and m["max_depth"] == 10.0
 
     train_view = DepthDataset(out / "real_test")  # what training code sees
     item = train_view[1]

@@ -20,7 +20,8 @@ from workflow_dag import parse_dry_run
 pytestmark = pytest.mark.e2e
 
 PEERS = {"t2net": "T2Net", "crdoco": "CrDoCo", "gasda": "GASDA"}
-TABLE_METHODS = {"syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", "oracle_declutter", *PEERS}
+TABLE_METHODS = {"syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", "oracle_declutter",
+                 "oracle_mask", *PEERS}
 METRICS = ["abs_rel", "sq_rel", "rms", "rms_log", "delta1", "delta2", "delta3"]
 
 
@@ -38,6 +39,11 @@ def _check_reports(root):
         summary = yaml.safe_load((root / "runs" / "synthrooms-indoor" / "seed0" / peer / "summary.json").read_text())
         assert summary["stage"] == peer and summary["steps"] > 0 and summary["selected_epoch"] is not None
         assert re.search(rf"^\| {label} \| ours .*\n\|  \| paper \(NYUv2\)", markdown, flags=re.M), label
+    # the oracle mask removes exactly the true clutter, so its IoU with the clutter is 1
+    oracle = pd.read_json(root / "results" / "synthrooms-indoor" / "seed0" / "oracle_mask" / "metrics.json", typ="series")
+    assert oracle["mask_iou"] == pytest.approx(1.0)
+    full = pd.read_json(next((root / "results" / "synthrooms-indoor" / "seed0").glob("arc_full-rho0.85")) / "metrics.json", typ="series")
+    assert 0.0 <= full["mask_logit_auc"] <= 1.0 and "mask_iou_appearance" in full
     rho_curve = pd.read_csv(root / "reports" / "fig3_rho.csv")
     assert set(rho_curve["rho"].dropna().round(5)) == {0.85, 0.95}
 

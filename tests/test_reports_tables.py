@@ -53,7 +53,7 @@ def results(tmp_path):
 
 def test_table_methods_follow_the_workflow_names():
     assert METHODS == ["syn_only", "real_only", "mix", "arc_t", "arc_a-rho0.85", "arc_at-rho0.85",
-                       "arc_ai-rho0.85", "arc_full-rho0.85", "oracle_declutter"]
+                       "arc_ai-rho0.85", "arc_full-rho0.85", "oracle_declutter", "oracle_mask"]
 
 
 def test_main_table_rows_columns_and_seed_statistics(results, tmp_path):
@@ -63,7 +63,7 @@ def test_main_table_rows_columns_and_seed_statistics(results, tmp_path):
     assert list(table.columns[:19]) == ["method", "label", *METRIC_KEYS, *[f"{k}_std" for k in METRIC_KEYS],
                                         "protocol", "dataset", "n_seeds"]
     assert table["method"].tolist() == METHODS
-    assert table["label"].tolist()[-2:] == ["ARC: full", "oracle declutter"]
+    assert table["label"].tolist()[-3:] == ["ARC: full", "oracle declutter", "oracle mask (true clutter as A)"]
     # Seeds give value, value + 0.01, value + 0.02: mean + 0.01, sample std 0.01.
     for i, (_, row) in enumerate(table.iterrows()):
         for key in METRIC_KEYS:

@@ -167,8 +167,11 @@ def evaluate_stages(params: dict) -> dict:
         "evaluate_at_rho": evaluate_stage("${item.method}-rho${rho}", "${item.method}-rho${rho}", {"seed": "${seeds}", "method": at_rho}),
         f"evaluate_{SWEPT_ROW}": evaluate_stage(f"{SWEPT_ROW}-rho${{item.rho}}", f"{SWEPT_ROW}-rho${{item.rho}}",
                                                 {"seed": "${seeds}", "rho": "${rho_sweep}"}),
-        # The "perfect decluttering" oracle: D of mix training on the clutter-free twins (SynthRooms only).
+        # Oracle rows (SynthRooms only), as ORACLE_CHECKPOINT in workflow/rules/evaluate.smk:
+        # oracle_declutter = mix training's D on the clutter-free twins; oracle_mask = ARC:full
+        # (Table-2 rho) with the true clutter mask in place of A's (A's ceiling).
         "evaluate_oracle": evaluate_stage("oracle_declutter", "mix", {"seed": "${seeds}"}),
+        "evaluate_oracle_mask": evaluate_stage("oracle_mask", f"{SWEPT_ROW}-rho${{rho}}", {"seed": "${seeds}"}),
     }
 
 
@@ -211,8 +214,9 @@ def report_stages() -> dict:
 
 def build(params: dict, static: dict | None = None) -> dict:
     depth_rows = [r for r, spec in params["rows"].items() if spec["stages"] == ["depth"]]
-    # The D that A is trained against, as in workflow/rules/pretrain.smk (training.attention.depth_row).
-    attention_depth = params["training"]["attention"].get("depth_row", "mix")
+    # The D that A is trained against, as in workflow/rules/pretrain.smk (training.attention.depth_row,
+    # default mix); a DVC template when params.yaml sets it, so changing it needs no regeneration.
+    attention_depth = "${training.attention.depth_row}" if "depth_row" in params["training"]["attention"] else "mix"
     stages = {**data_stages(), **pretrain_stages(depth_rows, attention_depth), **row_stages(params), **evaluate_stages(params), **report_stages()}
     document = {"stages": stages}
     for key, value in (static or {}).items():

@@ -65,6 +65,11 @@ def default_input_array(method: str) -> str:
     return "clean_rgb" if method == "oracle_declutter" else "rgb"
 
 
+def uses_true_clutter_mask(method: str) -> bool:
+    """The oracle-mask row: ARC:full's T, I and D with the true clutter mask in place of A's."""
+    return method.split("-rho", 1)[0] == "oracle_mask"
+
+
 def _open_split(split_dir: str | Path):
     from arc.data.cache import open_cache  # imported here: the data package is only needed to predict
 
@@ -96,11 +101,11 @@ def _check_names(names: list[str], split_dir: Path) -> None:
 
 
 def run_pipeline(
-    pipeline: Any, images, max_depth: float, *, batch_size: int, device: str
-) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
-    """Yield (index, depth in metres as stored: float16 HxW, kept-pixel mask or None) per image.
-
-    Batched, ``torch.no_grad``, eval mode, hard (binary) attention masks.
+    pipeline: Any, images, max_depth: float, *, batch_size: int, device: str, given_keep=None,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray | None, np.ndarray | None]]:
+    """Yield (index, depth in metres as stored: float16 HxW, kept-pixel mask or None, A's logits
+    or None) per image. Batched, ``torch.no_grad``, eval mode, hard (binary) attention masks;
+    ``given_keep`` (N x H x W, True = keep) replaces A's mask (the oracle-mask row).
     """
     import torch
 
@@ -114,13 +119,17 @@ def run_pipeline(
     for start in range(0, len(images), batch_size):
         stop = min(start + batch_size, len(images))
         x = rgb_to_tensor(np.array(images[start:stop])).to(device)  # copy: cache arrays are read-only memmaps
+        kwargs = {}
+        if given_keep is not None:
+            kwargs["mask"] = torch.from_numpy(np.array(given_keep[start:stop], dtype=np.float32))[:, None].to(device)
         with torch.no_grad():
-            out = pipeline(x, hard=True)
+            out = pipeline(x, hard=True, **kwargs)
         depth = unit_to_depth(out["depth_unit"].float(), max_depth)[:, 0].cpu().numpy().astype(np.float16)
-        mask = out.get("mask")
+        mask, logits = out.get("mask"), out.get("mask_logits")
         keep = None if mask is None else (mask[:, 0] > 0.5).cpu().numpy()
+        logits = None if logits is None or given_keep is not None else logits[:, 0].float().cpu().numpy()
         for b in range(stop - start):
-            yield start + b, depth[b], None if keep is None else keep[b]
+            yield start + b, depth[b], None if keep is None else keep[b], None if logits is None else logits[b]
 
 
 def predict_split(
@@ -163,19 +172,29 @@ def predict_split(
     protocol = protocol_for_cache(protocol, manifest)
     images = _input_images(split, split_dir, input_array)
     clutter = _clutter_masks(split)
+    kinds = split.array("clutter_kind") if split.has("clutter_kind") else None
+    given_keep = None
+    if uses_true_clutter_mask(method):
+        if clutter is None:
+            raise DataError(f"{split_dir}: method {method!r} needs the true clutter mask (a SynthRooms real split)")
+        if not mask_capable(pipeline):
+            raise DataError(f"method {method!r} needs a checkpoint with an attention module (ARC:full's)")
+        given_keep = np.asarray(clutter) == 0
 
     scorer = Scorer(protocol)
     mask_stats = MaskStats()
     with atomic_directory(out_dir) as tmp:
         (tmp / PRED_DIR).mkdir()
-        for index, depth, keep in run_pipeline(pipeline, images, max_depth, batch_size=batch_size, device=device):
+        for index, depth, keep, logits in run_pipeline(pipeline, images, max_depth, batch_size=batch_size,
+                                                       device=device, given_keep=given_keep):
             name = names[index]
             np.save(tmp / PRED_DIR / f"{name}.npy", depth, allow_pickle=False)
             scorer.add(name, depth.astype(np.float32), split.depth_m(index))
             if keep is not None:
                 (tmp / MASK_DIR).mkdir(exist_ok=True)
                 (tmp / MASK_DIR / f"{name}.png").write_bytes(encode_mask_png(keep))
-                mask_stats.add(keep, None if clutter is None else np.asarray(clutter[index]) > 0)
+                mask_stats.add(keep, None if clutter is None else np.asarray(clutter[index]) > 0,
+                               kinds=None if kinds is None else np.asarray(kinds[index]), logits=logits)
 
         info = {
             "format": RESULTS_FORMAT,
@@ -197,6 +216,7 @@ def predict_split(
         if mask_stats.pixels:
             info["keep_rate"] = mask_stats.keep_rate
             info["mask_iou"] = mask_stats.iou
+            info.update(mask_stats.kind_summary())
         write_per_sample_csv(tmp / PER_SAMPLE_FILE, scorer.per_sample())
         atomic_write_json(tmp / METRICS_FILE, info)
     return info

@@ -54,6 +54,13 @@ class AttentionNet(nn.Module):
         init_normal_(self)
         self.register_buffer("test_keep_fraction", torch.tensor(float("nan")))
 
+    # Checkpoints written before the rule was recorded load with the paper's threshold rule.
+    optional_state_keys = ("test_keep_fraction",)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        state_dict.setdefault(prefix + "test_keep_fraction", torch.tensor(float("nan")))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def set_test_keep_fraction(self, fraction: float | None) -> None:
         """None: threshold rule (logit >= 0); else keep that fraction of each image's pixels."""
         if fraction is not None and not 0.0 < float(fraction) < 1.0:

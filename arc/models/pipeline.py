@@ -55,19 +55,28 @@ class ARCPipeline(nn.Module):
         hard: bool | None = None,
         generator: torch.Generator | None = None,
         noise_cell: int = 1,
+        mask: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor | None]:
         """Run every present module; ``hard`` defaults to ``not self.training``.
+
+        ``mask`` (Bx1xHxW, 1 = keep) replaces A's hard mask: the oracle-mask row feeds the true
+        clutter mask through the same T, I and D.
 
         Returns ``translated, mask_logits, mask, masked, inpainted, net_input,
         depth_unit``; ``mask``/``mask_logits`` are None without an attention module.
         """
         translated = self.translator(x) if self.translator is not None else x
-        mask_logits = mask = None
+        given_mask, mask_logits, mask = mask, None, None
         masked = inpainted = translated
         if self.attention is not None:
             use_hard = (not self.training) if hard is None else bool(hard)
             mask_logits = self.attention(x)
-            if use_hard:
+            if given_mask is not None:
+                if given_mask.shape[-2:] != x.shape[-2:]:
+                    raise ValueError(f"ARCPipeline: given mask {tuple(given_mask.shape)} does not match the image {tuple(x.shape)}")
+                use_hard = True
+                mask = given_mask.to(dtype=translated.dtype, device=translated.device)
+            elif use_hard:
                 mask = evaluation_mask(self.attention, mask_logits)
             else:
                 if tau is None:

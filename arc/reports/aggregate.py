@@ -11,7 +11,7 @@ from arc.errors import DataError
 from arc.evaluation.metrics import METRIC_KEYS
 from arc.evaluation.results import load_method_runs
 
-SEED_EXTRAS = ("mask_iou", "keep_rate")
+SEED_EXTRAS = ("mask_iou", "keep_rate", "mask_iou_appearance", "mask_logit_auc")
 
 
 def seed_metrics_frame(

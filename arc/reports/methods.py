@@ -21,6 +21,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "arc_ai": "ARC: A&I",
     "arc_full": "ARC: full",
     "oracle_declutter": "oracle declutter",
+    "oracle_mask": "oracle mask (true clutter as A)",
     "t2net": "T2Net",
     "crdoco": "CrDoCo",
     "gasda": "GASDA",
@@ -69,7 +70,7 @@ def table_methods(params: dict) -> list[str]:
     rows += [r for r in (params.get("rows") or {}) if r not in rows]
     methods = [result_name(r, params) for r in rows]
     if str(params.get("benchmark", "")).startswith("synthrooms"):
-        methods.append("oracle_declutter")
+        methods += ["oracle_declutter", "oracle_mask"]
     return methods
 
 

@@ -26,7 +26,8 @@ from arc.utils.atomic import atomic_write_text
 
 STD_COLUMNS = [f"{k}_std" for k in METRIC_KEYS]
 MAIN_COLUMNS = ["method", "label", *METRIC_KEYS, *STD_COLUMNS, "protocol", "dataset", "n_seeds",
-                "rho", "mask_iou", "mask_iou_std", "keep_rate", "keep_rate_std"]
+                "rho", "mask_iou", "mask_iou_std", "keep_rate", "keep_rate_std",
+                "mask_iou_appearance", "mask_iou_appearance_std", "mask_logit_auc", "mask_logit_auc_std"]
 
 
 def _nan_to_none(value):
@@ -59,7 +60,8 @@ def build_main_table(
     """One row per method, metrics averaged over the seeds found under ``results_root``."""
     per_seed = seed_metrics_frame(results_root, methods, protocol, allow_missing=allow_missing)
     dataset = single_value(per_seed, "benchmark", "benchmark")
-    summary = summarise_over_seeds(per_seed, ["method"], [*METRIC_KEYS, "mask_iou", "keep_rate"])
+    summary = summarise_over_seeds(per_seed, ["method"], [*METRIC_KEYS, "mask_iou", "keep_rate",
+                                                          "mask_iou_appearance", "mask_logit_auc"])
     rho = per_seed.groupby("method", sort=False)["rho"].first()
     summary["label"] = [method_label(m, params) for m in summary["method"]]
     summary["protocol"] = protocol
@@ -107,11 +109,15 @@ def render_main_table_md(table: pd.DataFrame, protocol: Protocol, paper_table: s
             lines.append(markdown_table(["Method", "Group", *metric_header()], other_rows))
     extras = table.dropna(subset=["mask_iou"]) if "mask_iou" in table else table.iloc[0:0]
     if len(extras):
-        lines.append("Attention masks (removed region = where A's mask is 0) against the true clutter mask:\n")
+        lines.append("Attention masks (removed region = where A's mask is 0) against the true clutter mask "
+                     "(all kinds, and appearance clutter only: the flat kinds whose removal is right for depth); "
+                     "AUC = how well A's logits rank clutter pixels for removal (0.5 = chance):\n")
         lines.append(markdown_table(
-            ["Method", "rho", "keep rate", "IoU(removed, clutter)"],
+            ["Method", "rho", "keep rate", "IoU(removed, clutter)", "IoU(removed, appearance clutter)", "logit AUC"],
             [[r["label"], "–" if pd.isna(r["rho"]) else f"{float(r['rho']):g}", fmt_value(r["keep_rate"], r["keep_rate_std"]),
-              fmt_value(r["mask_iou"], r["mask_iou_std"])] for _, r in extras.iterrows()],
+              fmt_value(r["mask_iou"], r["mask_iou_std"]),
+              fmt_value(r.get("mask_iou_appearance"), r.get("mask_iou_appearance_std")),
+              fmt_value(r.get("mask_logit_auc"), r.get("mask_logit_auc_std"))] for _, r in extras.iterrows()],
         ))
     return "\n".join(lines)
 

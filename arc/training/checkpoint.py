@@ -91,7 +91,7 @@ def load_state_checked(module: nn.Module, state_dict: Mapping[str, torch.Tensor]
         for key, value in state_dict.items()
         if key in own and tuple(value.shape) != tuple(own[key].shape)
     ]
-    missing = sorted(set(own) - set(state_dict))
+    missing = sorted(set(own) - set(state_dict) - set(getattr(module, "optional_state_keys", ())))
     unexpected = sorted(set(state_dict) - set(own))
     if mismatched or missing or unexpected:
         spec = model_spec(module)

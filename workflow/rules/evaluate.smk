@@ -3,9 +3,13 @@
 EVAL_SETTINGS = ["runtime", "evaluation.protocol"]
 
 
+# Oracle rows (SynthRooms only): oracle_declutter is mix training's D on the clutter-free twins;
+# oracle_mask is ARC:full (Table-2 rho) with the true clutter mask in place of A's (A's ceiling).
+ORACLE_CHECKPOINT = {"oracle_declutter": "mix", "oracle_mask": f"arc_full-{RHO_TAG}"}
+
+
 def method_checkpoint(w):
-    # The oracle row is D of mix training applied to the clutter-free twins.
-    return ckpt(w.seed, "mix" if w.method == "oracle_declutter" else w.method)
+    return ckpt(w.seed, ORACLE_CHECKPOINT.get(w.method, w.method))
 
 
 rule evaluate:
