@@ -1,6 +1,7 @@
 # ARC reproduction DAG. Settings: params.yaml (validated before anything runs).
-# The same stages, commands and outputs are declared in dvc.yaml; tests/test_workflow_sync.py
-# keeps the two in step.
+# dvc.yaml declares the same stages, commands and outputs; it is generated
+# (python workflow/make_dvc_yaml.py) from the same row plans, and tests/test_workflow_sync.py
+# checks that it is current and that both tools resolve the same jobs.
 #   snakemake --cores 8 reports/table2.csv      # one table
 #   snakemake --cores 8                          # every report of the preset
 #   snakemake --profile profiles/slurm           # on a SLURM cluster
@@ -15,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/finetune.smk"
+include: "workflow/rules/peers.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/reports.smk"
 

@@ -19,11 +19,12 @@ from typing import Any
 import yaml
 
 from arc.errors import ConfigError
+from arc.training.stages import PEER_STAGES, check_peer_row
 
 SCHEMA_PATH = Path(__file__).with_name("params.schema.json")
 PRESET_DIR = Path("configs")
 # The DAG (Snakefile and dvc.yaml) has one branch per row under these names.
-TABLE_ROWS = ("syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full")
+TABLE_ROWS = ("syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", *PEER_STAGES)
 SYNTHROOMS_FAMILY = {"synthrooms-indoor": "indoor", "synthrooms-outdoor": "outdoor"}
 
 
@@ -95,6 +96,9 @@ def _check_semantics(params: dict, source: str, check_paths: bool) -> None:
         raise ConfigError(f"{source}: key 'rows' lacks {', '.join(missing_rows)}; the DAG expects rows {', '.join(TABLE_ROWS)}")
     stage_needs = {"attention": "A", "inpainting": "I", "translator": "T"}
     for name, row in rows.items():
+        if row["stages"][-1] in PEER_STAGES:
+            check_peer_row(row, f"{source}: rows.{name}")
+            continue
         if row["stages"][0] != "depth":
             raise ConfigError(f"{source}: key 'rows.{name}.stages' must start with 'depth' (D is pretrained first)")
         for stage, module in stage_needs.items():

@@ -68,7 +68,9 @@ def tiny_params() -> dict:
     )
     params["models"]["vgg"] = {"arch": "vgg16", "weights": None, "fallback": "random"}
     params["optim"].update(batch_size=4, schedule="paper")
-    for stage in ("depth", "translator", "attention", "inpainting", "joint"):
+    for stage in ("depth", "translator", "attention", "inpainting", "joint", "t2net", "crdoco", "gasda"):
         params["training"][stage]["epochs"] = 1
+    params["training"]["gasda"]["pretrain_epochs"] = 1  # both of its phases run
+    params["models"]["feature_discriminator"] = {"hidden_width": 8}
     params["training"]["finetune"].update(iterations=1, epochs_per_step=1)
     return params

@@ -21,8 +21,9 @@ from workflow_dag import parse_dry_run
 
 pytestmark = pytest.mark.e2e
 
+PEERS = {"t2net": "T2Net", "crdoco": "CrDoCo", "gasda": "GASDA"}
 TABLE_METHODS = {"syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", "oracle_declutter",
-                 "oracle_mask"}
+                 "oracle_mask", *PEERS}
 METRICS = ["abs_rel", "sq_rel", "rms", "rms_log", "delta1", "delta2", "delta3"]
 
 
@@ -35,6 +36,12 @@ def _check_reports(root):
     for name in ("fig3_rho.png", "fig4_per_sample.png", "fig5_qualitative.png", "table4.csv", "table2.md",
                  "training_curves.png"):
         assert (root / "reports" / name).stat().st_size > 0, name
+    markdown = (root / "reports" / "table2.md").read_text()
+    for peer, label in PEERS.items():
+        # Each peer trained end to end (it selected an epoch on real_val) and sits beside the paper's value.
+        summary = yaml.safe_load((root / "runs" / "synthrooms-indoor" / "seed0" / peer / "summary.json").read_text())
+        assert summary["stage"] == peer and summary["steps"] > 0 and summary["selected_epoch"] is not None
+        assert re.search(rf"^\| {label} \| ours .*\n\|  \| paper \(NYUv2\)", markdown, flags=re.M), label
     # the oracle mask removes exactly the true clutter, so its IoU with the clutter is 1
     oracle = pd.read_json(root / "results" / "synthrooms-indoor" / "seed0" / "oracle_mask" / "metrics.json", typ="series")
     assert oracle["mask_iou"] == pytest.approx(1.0)

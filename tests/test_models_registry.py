@@ -16,8 +16,16 @@ TINY = {
     "patch_discriminator": {"base_width": 4, "num_layers": 2},
     "global_local_discriminator": {"base_width": 4},
     "vgg_features": {},
+    # T2Net's feature MLP takes a fixed-size map; the test gives it the image size (see _tiny_kwargs).
+    "feature_discriminator": {"in_channels": 3, "hidden_width": 8},
 }
 SIZES = [(32, 32), (48, 64)]
+
+
+def _tiny_kwargs(name: str, size: tuple[int, int]) -> dict:
+    if name == "feature_discriminator":
+        return {**TINY[name], "height": size[0], "width": size[1]}
+    return TINY[name]
 
 
 def _run(name: str, model: torch.nn.Module, x: torch.Tensor):
@@ -37,7 +45,7 @@ def test_every_registered_model_has_a_test_spec():
 @pytest.mark.parametrize("size", SIZES)
 def test_forward_backward_shapes(name, size):
     torch.manual_seed(0)
-    model = build_model(name, **TINY[name])
+    model = build_model(name, **_tiny_kwargs(name, size))
     model.train()
     h, w = size
     x = torch.rand(2, 3, h, w, requires_grad=True) * 2 - 1
@@ -48,6 +56,8 @@ def test_forward_backward_shapes(name, size):
         assert outputs[0].shape == (2, 1, h, w)
     elif name == "resnet_generator":
         assert outputs[0].shape == (2, 3, h, w)
+    elif name == "feature_discriminator":
+        assert outputs[0].shape == (2, 1)
     elif name == "vgg_features":
         assert [o.shape for o in outputs] == [(2, 64, h, w), (2, 128, h // 2, w // 2), (2, 256, h // 4, w // 4)]
     else:  # discriminators: a map of patch logits per image

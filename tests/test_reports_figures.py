@@ -178,3 +178,21 @@ def test_report_cli_fig_rho_and_per_sample(sweep_results, tmp_path):
     # Missing arc method and params: a clear configuration error, exit status 2.
     assert main(["report", "fig-per-sample", "--results", str(sweep_results), "--protocol", "synthrooms-indoor",
                  "--out", str(tmp_path / "f4.png")]) == 2
+
+
+def test_per_sample_figure_compares_against_any_table_row(tmp_path, capsys):
+    """Fig. 4's --baseline takes a peer row (e.g. t2net) and refuses a method the table lacks."""
+    from pathlib import Path
+
+    root = tmp_path / "results"
+    write_fake_run(root, "t2net", 0, metrics=uniform_metrics(0.3), per_sample=_per_sample([0.30, 0.20]))
+    write_fake_run(root, "arc_full-rho0.85", 0, metrics=uniform_metrics(0.3), per_sample=_per_sample([0.20, 0.25]))
+    params_file = Path(__file__).resolve().parents[1] / "params.yaml"
+    out = tmp_path / "fig4.png"
+    args = ["report", "fig-per-sample", "--params", str(params_file), "--results", str(root), "--out", str(out),
+            "--bootstrap-samples", "20"]
+    assert main([*args, "--baseline", "t2net"]) == 0
+    summary = json.loads(out.with_suffix(".json").read_text())
+    assert summary["mean_gain"] == pytest.approx(((0.20 - 0.30) + (0.25 - 0.20)) / 2)
+    assert main([*args, "--baseline", "not_a_row"]) != 0
+    assert "--baseline 'not_a_row'" in capsys.readouterr().err

@@ -38,6 +38,10 @@ def setup(tmp_path_factory):
     params["training"]["finetune"]["iterations"] = 2  # 4 epochs alternating eq. 14 / eq. 15
     # Upstream checkpoints for the stages with fixed inputs (A&I row: D, A, I).
     run_row(params, "arc_ai", data_dir=cache, seed=0, root=root / "up")
+    # The peers: T2Net from scratch; GASDA from the CycleGAN, with its phase switch inside the resumed run.
+    params["training"]["t2net"]["epochs"] = 3
+    params["training"]["gasda"].update(pretrain_epochs=1, epochs=2)
+    get_stage("translator").run(params, data_dir=cache, seed=0, out_dir=root / "up" / "translator")
     return root, cache, params
 
 
@@ -45,6 +49,8 @@ STAGE_ARGS = {
     "depth": lambda up: {"source": "mix"},
     "attention": lambda up: {"depth": up / "mix", "rho": 0.85},
     "finetune": lambda up: {"row": "arc_ai", "depth": up / "mix", "attention": up / "attention-rho0.85", "inpainter": up / "inpainting-rho0.85"},
+    "t2net": lambda up: {},
+    "gasda": lambda up: {"translator": up / "translator"},
 }
 
 
@@ -53,7 +59,7 @@ def _states(path):
     return data["modules"]
 
 
-@pytest.mark.parametrize("stage", ["depth", "attention", "finetune"])
+@pytest.mark.parametrize("stage", ["depth", "attention", "finetune", "t2net", "gasda"])
 def test_kill_and_resume_matches_uninterrupted(setup, stage):
     root, cache, params = setup
     kwargs = STAGE_ARGS[stage](root / "up")

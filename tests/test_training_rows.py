@@ -10,6 +10,7 @@ import torch
 import yaml
 
 from arc.errors import ConfigError
+from arc.models.pipeline import BranchMeanPipeline
 from arc.training.checkpoint import load_pipeline
 from arc.training.rows import final_checkpoint, plan_row, run_row
 from conftest_training import REPO, make_tiny_cache, tiny_params
@@ -42,9 +43,15 @@ def test_row_trains_end_to_end(workspace, row):
 
     pipeline = load_pipeline(final_checkpoint(runs, steps), "cpu")
     modules = params["rows"][row]["modules"]
-    for letter, role in ROLE.items():
-        assert (getattr(pipeline, role) is not None) == (letter in modules), (row, role)
     x = torch.rand(2, 3, 32, 32) * 2 - 1
+    if isinstance(pipeline, BranchMeanPipeline):  # GASDA: D_real(x) and D_syn(T(x)), averaged
+        assert [b.translator is not None for b in pipeline.branches] == [False, True]
+        with torch.no_grad():
+            branch_depths = [b(x)["depth_unit"] for b in pipeline.branches]
+            assert torch.allclose(pipeline(x)["depth_unit"], (branch_depths[0] + branch_depths[1]) / 2)
+    else:
+        for letter, role in ROLE.items():
+            assert (getattr(pipeline, role) is not None) == (letter in modules), (row, role)
     with torch.no_grad():
         out = pipeline(x)
     assert out["depth_unit"].shape == (2, 1, 32, 32) and torch.isfinite(out["depth_unit"]).all()
@@ -54,6 +61,15 @@ def test_row_trains_end_to_end(workspace, row):
         # ARC:A / ARC:A&T: removed pixels reach D as zeros (M * x).
         removed = (out["mask"] == 0).expand_as(out["net_input"])
         assert torch.all(out["net_input"][removed] == 0)
+
+
+def test_peer_plans_start_from_the_translator_stage_where_the_peer_does():
+    params = tiny_params()
+    assert [s.to_dict() for s in plan_row(params, "t2net")] == [{"stage": "t2net", "name": "t2net", "options": {}, "needs": {}}]
+    crdoco = plan_row(params, "crdoco")
+    assert [(s.stage, s.name) for s in crdoco] == [("translator", "translator"), ("crdoco", "crdoco")]
+    assert crdoco[-1].needs == {"translator": "translator"}
+    assert plan_row(params, "gasda")[-1].needs == {"translator": "translator"}
 
 
 def test_arc_full_plan_names_and_upstreams():
@@ -86,6 +102,11 @@ def test_arc_full_plan_names_and_upstreams():
         ({"modules": ["X"]}, "allowed modules"),
         ({"stages": ["translator", "depth"]}, "must start with 'depth'"),
         ({"rho_override": 1.0}, "out of range"),
+        ({"modules": [], "stages": ["depth", "crdoco"]}, r"trained by the stages \['translator', 'crdoco'\]"),
+        ({"modules": [], "stages": ["gasda"]}, r"trained by the stages \['translator', 'gasda'\]"),
+        ({"modules": ["T"], "stages": ["translator", "gasda"]}, "no ARC modules"),
+        ({"modules": [], "depth_source": "syn", "stages": ["t2net"]}, "expected 'mix'"),
+        ({"modules": [], "stages": ["depth", "t2net", "finetune"]}, "must come last"),
     ],
 )
 def test_bad_rows_are_named(change, message):

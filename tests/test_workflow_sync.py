@@ -1,7 +1,10 @@
-"""Snakefile and dvc.yaml describe the same DAG: same stages, same commands, same outputs."""
+"""Snakefile and dvc.yaml describe the same DAG: same stages, same commands, same outputs;
+dvc.yaml is what workflow/make_dvc_yaml.py generates from params.yaml's rows."""
 
+import importlib.util
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,14 @@ import yaml
 from workflow_dag import dvc_stages, snakemake_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
+GENERATOR = ROOT / "workflow" / "make_dvc_yaml.py"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_dvc_yaml", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _copy_workflow(dst: Path, params_file: Path) -> Path:
@@ -35,9 +46,56 @@ def test_snakemake_and_dvc_have_identical_stages(tmp_path, preset):
     params = yaml.safe_load((work / "params.yaml").read_text())
     n_seeds, n_sweep = len(params["seeds"]), len(params["rho_sweep"])
     # 2 data stages + 3 D + T + A/I per sweep value (+1 each for the no-T rows) + 5 ARC rows
-    # (+ sweep) + evaluations (2 oracle rows) + 6 reports (Tables 2, 4, Fig. 3, 4, 5, training curves).
-    expected = 2 + n_seeds * (3 + 1 + 2 * n_sweep + 2 + 4 + n_sweep + 4 + 3 + n_sweep + 2) + 6
+    # (+ sweep) + 3 peers + evaluations (7 without rho, 3 at rho, the sweep, 2 oracles) + 6 reports (with the training curves).
+    expected = 2 + n_seeds * (3 + 1 + 2 * n_sweep + 2 + 4 + n_sweep + 3 + 7 + 3 + n_sweep + 2) + 6
     assert len(snake) == expected
+    for peer in ("t2net", "crdoco", "gasda"):
+        outputs = {out for outs in snake.values() for out in outs}
+        assert f"runs/{params['benchmark']}/seed{params['seeds'][0]}/{peer}" in outputs
+        assert f"results/{params['benchmark']}/seed{params['seeds'][0]}/{peer}" in outputs
+
+
+def test_dvc_yaml_is_generated_and_current():
+    proc = subprocess.run([sys.executable, str(GENERATOR), "--check"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (ROOT / "configs").glob("*.yaml")))
+def test_every_preset_has_the_rows_dvc_yaml_was_generated_from(preset):
+    from arc.config import load_params
+
+    generator = _generator()
+    committed = generator.render(load_params(ROOT / "params.yaml", check_paths=False))
+    assert generator.render(load_params(ROOT / "configs" / f"{preset}.yaml", check_paths=False)) == committed
+
+
+def test_static_top_level_keys_follow_the_generated_stages():
+    from arc.config import load_params
+
+    generator = _generator()
+    params = load_params(ROOT / "configs" / "smoke.yaml", check_paths=False)
+    static = {"plots": [{"reports/fig.csv": {"x": "rho"}}], "metrics": ["reports/table2.json"]}
+    document = generator.build(params, static)
+    assert list(document) == ["stages", "plots", "metrics"] and document["plots"] == static["plots"]
+    with pytest.raises(SystemExit, match="stages"):
+        generator.build(params, {"stages": {}})
+
+
+def test_a_row_added_in_params_reaches_snakemake_and_dvc_alike(tmp_path):
+    """The one-place change: a new row in params.yaml (+ regenerating dvc.yaml) and nothing else."""
+    params = yaml.safe_load((ROOT / "configs" / "smoke.yaml").read_text())
+    params["rows"]["t2net_again"] = dict(params["rows"]["t2net"], label="T2Net (again)")
+    params["rows"]["arc_t_again"] = dict(params["rows"]["arc_t"], label="ARC: T (again)")
+    params_file = tmp_path / "params.in.yaml"
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    (tmp_path / "work").mkdir()
+    work = _copy_workflow(tmp_path / "work", params_file)
+    subprocess.run([sys.executable, str(GENERATOR), "--params", str(work / "params.yaml"), "--out", str(work / "dvc.yaml")], check=True)
+    snake, dvc = snakemake_jobs(work, "all"), dvc_stages(work)
+    assert snake == dvc
+    outputs = {out for outs in snake.values() for out in outs}
+    for row in ("t2net_again", "arc_t_again"):
+        assert f"runs/synthrooms-indoor/seed0/{row}" in outputs and f"results/synthrooms-indoor/seed0/{row}" in outputs
 
 
 @pytest.mark.parametrize("preset", ["demo", "smoke"])

@@ -97,3 +97,33 @@ class GlobalLocalDiscriminator(nn.Module):
         h, w = x.shape[-2:]
         local = crop_hole_regions(x, hole_mask, (max(h // 2, 16), max(w // 2, 16)))
         return self.global_net(x), self.local_net(local)
+
+
+@register_model("feature_discriminator")
+class FeatureDiscriminator(nn.Module):
+    """T2Net's feature-level discriminator: an MLP on the flattened bottleneck of D
+    (Linear -> PReLU -> Linear -> PReLU -> Linear -> 1 logit). The published MLP hard-codes the
+    bottleneck size of a 192x640 input; here it is given by ``in_channels, height, width``."""
+
+    def __init__(self, in_channels: int, height: int, width: int, hidden_width: int = 512):
+        super().__init__()
+        check_int_at_least("FeatureDiscriminator", 1, in_channels=in_channels, height=height, width=width,
+                           hidden_width=hidden_width)
+        self.shape = (in_channels, height, width)
+        self.model = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(in_channels * height * width, hidden_width),
+            nn.PReLU(),
+            nn.Linear(hidden_width, hidden_width),
+            nn.PReLU(),
+            nn.Linear(hidden_width, 1),
+        )
+        init_normal_(self)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        if tuple(features.shape[1:]) != self.shape:
+            raise ValueError(
+                f"FeatureDiscriminator: expected features of shape (B, {', '.join(map(str, self.shape))}), "
+                f"got {tuple(features.shape)}"
+            )
+        return self.model(features)

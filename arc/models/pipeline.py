@@ -130,3 +130,26 @@ class ARCPipeline(nn.Module):
         if modules["depth"] is None:
             raise ValueError("ARCPipeline: the description has no depth module")
         return cls(**modules)
+
+
+class BranchMeanPipeline(nn.Module):
+    """Several ARCPipelines on the same image; the depth is the mean of their ``depth_unit``
+    (GASDA's test rule: D_real(x) and D_syn(T(x)) averaged). The other outputs (translated,
+    mask, ...) are those of the first branch, so code that reads them keeps working."""
+
+    attention = None  # no branch set carries an attention mask (see arc.evaluation.predict.mask_capable)
+
+    def __init__(self, branches: list[ARCPipeline]):
+        super().__init__()
+        if len(branches) < 2:
+            raise ValueError(f"BranchMeanPipeline: expected at least 2 branches, got {len(branches)}")
+        if any(b.attention is not None for b in branches):
+            raise ValueError("BranchMeanPipeline: branches with an attention module are not supported")
+        self.branches = nn.ModuleList(branches)
+
+    def forward(self, x: torch.Tensor, tau: float | None = None, hard: bool | None = None,
+                generator: torch.Generator | None = None) -> dict[str, torch.Tensor | None]:
+        outs = [branch(x, tau=tau, hard=hard, generator=generator) for branch in self.branches]
+        first = dict(outs[0])
+        first["depth_unit"] = torch.stack([out["depth_unit"] for out in outs]).mean(dim=0)
+        return first

@@ -131,7 +131,9 @@ def run_fig_rho(args: argparse.Namespace) -> int:
 def add_fig_per_sample_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     _common(parser, "PNG of Fig. 4 (CSV, JSON summary and the Fig.-11 PNG go beside it)")
     parser.add_argument("--arc-method", default=None, help="default: arc_full-rho<params rho>")
-    parser.add_argument("--baseline-method", default="mix")
+    parser.add_argument("--baseline", "--baseline-method", dest="baseline_method", default="mix",
+                        help="the row ARC is compared with: any method of the main table (mix, real_only, t2net, "
+                             "crdoco, gasda, ...; rows with A carry their -rho suffix); default mix")
     parser.add_argument("--combine", choices=["mean", "pool"], default="mean",
                         help="mean: per-image values averaged over seeds; pool: every (seed, image) pair")
     parser.add_argument("--bootstrap-samples", type=int, default=None, help="default: params evaluation.bootstrap_samples, else 2000")
@@ -146,6 +148,9 @@ def run_fig_per_sample(args: argparse.Namespace) -> int:
     from arc.reports.figures import write_fig_per_sample
 
     params = load_params(args.params)
+    choices = table_methods(params) if (params or {}).get("rows") else None
+    if choices is not None and args.baseline_method not in choices:
+        raise ConfigError(f"--baseline {args.baseline_method!r}: expected a method of the table in {args.params}: {', '.join(choices)}")
     n_bootstrap = args.bootstrap_samples or (params.get("evaluation") or {}).get("bootstrap_samples") or 2000
     seed = args.bootstrap_seed if args.bootstrap_seed is not None else int(params.get("seed", 0))
     summary = write_fig_per_sample(

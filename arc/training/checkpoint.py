@@ -10,6 +10,9 @@ checkpoint.pt -- the selected model (model selection on real_val):
               "benchmark", "selection", "val": {metric: value}, ...}}
     ``modules`` holds the pipeline roles (depth / attention / translator / inpainter) of the
     row so far: what the stage trained plus what it carried over from its upstream checkpoints.
+    A model that averages several pipelines (GASDA: D(x) and D_syn(T(x))) names them in
+    ``meta["branches"]``: a list of {pipeline role: key in ``modules``}, one per branch;
+    ``load_pipeline`` then returns a ``BranchMeanPipeline``.
 
 last.pt -- the resume state, written at the end of every epoch:
     {"format", "kind": "resume", "stage", "fingerprint", "epochs_done", "step",
@@ -40,6 +43,10 @@ PRODUCER = {
     "attention": "the attention stage (`arc train attention`)",
     "translator": "the translator stage (`arc train translator`)",
     "inpainter": "the inpainting stage (`arc train inpainting`)",
+    # The translator stage's checkpoint also holds the rest of its CycleGAN, for the peers.
+    "translator_s2r": "the translator stage (`arc train translator`)",
+    "disc_syn": "the translator stage (`arc train translator`)",
+    "disc_real": "the translator stage (`arc train translator`)",
 }
 
 
@@ -170,10 +177,31 @@ def load_pipeline(path: str | Path, device: str | torch.device = "cpu"):
             f"checkpoint {path} (stage {data.get('stage')!r}) has no depth module; use the checkpoint of a stage "
             f"that includes D (depth, attention, joint, finetune)"
         )
-    modules = {role: module_from_record(records[role], path=path, role=role) if role in records else None for role in PIPELINE_ROLES}
-    pipeline = ARCPipeline(**modules).to(device).eval()
+    branches = data.get("meta", {}).get("branches")
+    if branches:
+        pipeline = _branch_mean_pipeline(records, branches, path).to(device).eval()
+    else:
+        modules = {role: module_from_record(records[role], path=path, role=role) if role in records else None for role in PIPELINE_ROLES}
+        pipeline = ARCPipeline(**modules).to(device).eval()
     pipeline.arc_meta = dict(data.get("meta", {}))
     return pipeline
+
+
+def _branch_mean_pipeline(records: Mapping[str, dict], branches, path: Path):
+    """One ARCPipeline per ``meta["branches"]`` entry ({pipeline role: key in modules}), averaged."""
+    from arc.models.pipeline import ARCPipeline, BranchMeanPipeline
+
+    built = []
+    for i, branch in enumerate(branches):
+        unknown_roles = sorted(set(branch) - set(PIPELINE_ROLES))
+        missing = sorted(key for key in branch.values() if key not in records)
+        if unknown_roles or missing or "depth" not in branch:
+            raise CheckpointError(
+                f"checkpoint {path}: meta.branches[{i}] = {branch} must map pipeline roles {list(PIPELINE_ROLES)} "
+                f"(depth included) to modules of the file {sorted(records)}"
+            )
+        built.append(ARCPipeline(**{role: module_from_record(records[key], path=path, role=key) for role, key in branch.items()}))
+    return BranchMeanPipeline(built)
 
 
 # --- RNG state (stored as tensors / primitives so weights_only loading works) -------------

@@ -22,6 +22,9 @@ STAGE_HELP = {
     "inpainting": "pretrain I on holes from A's masks: L1 + perceptual + style + adversarial",
     "joint": "train D and A jointly (T fixed)",
     "finetune": "modular coordinate descent (Alg. 1) for a row, A fixed",
+    "t2net": "peer T2Net: a syn->real translator trained end to end with D (+ supervised real L1)",
+    "crdoco": "peer CrDoCo: two depth nets over the frozen CycleGAN, cross-domain consistency (+ real L1)",
+    "gasda": "peer GASDA: CycleGAN fine-tuned with two depth nets, consistency; stereo term -> real L1",
 }
 # stage -> checkpoint flags: (flag, required, help)
 CHECKPOINT_FLAGS = {
@@ -36,6 +39,9 @@ CHECKPOINT_FLAGS = {
         ("attention", False, "A checkpoint (rows with A)"),
         ("inpainter", False, "I checkpoint (rows with I)"),
     ),
+    "t2net": (),
+    "crdoco": (("translator", True, "translator-stage checkpoint (its CycleGAN, frozen)"),),
+    "gasda": (("translator", True, "translator-stage checkpoint (its CycleGAN, fine-tuned)"),),
 }
 
 

@@ -11,6 +11,11 @@ workflow's run folders (runs/<benchmark>/seed<S>/<name>/):
     inpainting   inpainting-rho<R> | inpainting_t-rho<R>
     joint        joint-rho<R>      | joint_t-rho<R>
     finetune     <row>-rho<R> (rows with A) | <row>
+    t2net / crdoco / gasda (peer rows)   <row>
+
+A peer row (T2Net, CrDoCo, GASDA) is ``stages: [*prerequisites, <peer>]`` with no ``modules``:
+the peer stage trains its own depth net(s), starting from the prerequisites' checkpoints
+(arc.training.stages.PEER_STAGES; CrDoCo and GASDA start from the translator stage's CycleGAN).
 
 Rows that share a prefix of their chain share these folders (e.g. every ARC row reuses ``mix``).
 """
@@ -22,8 +27,7 @@ from pathlib import Path
 from typing import Sequence
 
 from arc.errors import ConfigError
-from arc.losses.sparsity import check_rho
-from arc.training.stages import STAGES
+from arc.training.stages import PEER_STAGES, STAGES, check_peer_row
 
 MODULE_STAGE = {"T": "translator", "A": "attention", "I": "inpainting"}
 DEPTH_RUN = {"syn": "syn_only", "real": "real_only", "mix": "mix"}
@@ -64,12 +68,18 @@ def check_row(params: dict, row: str) -> dict:
     spec = _row(params, row)
     modules, stages = list(spec.get("modules", [])), list(spec.get("stages", []))
     key = f"rows.{row}"
+    if stages and stages[-1] in PEER_STAGES:
+        check_peer_row(spec, key)
+        return spec
     bad = [m for m in modules if m not in MODULE_STAGE]
     if bad:
         raise ConfigError(f"{key}.modules has {bad}; allowed modules: A, T, I")
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise ConfigError(f"{key}.stages has unknown stage(s) {unknown}; stages: {list(STAGES)}")
+    misplaced = [s for s in stages if s in PEER_STAGES]
+    if misplaced:
+        raise ConfigError(f"{key}.stages: the peer stage(s) {misplaced} must come last (a peer row is [*prerequisites, peer])")
     if not stages or stages[0] != "depth":
         raise ConfigError(f"{key}.stages must start with 'depth' (D is pretrained first), got {stages}")
     if len(set(stages)) != len(stages):
@@ -92,16 +102,38 @@ def check_row(params: dict, row: str) -> dict:
     return spec
 
 
+def peer_of(spec: dict) -> str | None:
+    """The peer stage a row ends with (t2net, crdoco, gasda), or None for the ARC/baseline rows."""
+    stages = spec.get("stages") or []
+    return stages[-1] if stages and stages[-1] in PEER_STAGES else None
+
+
 def plan_row(params: dict, row: str, *, rho: float | None = None) -> list[StageStep]:
     """The ordered stages of a row with their folder names and upstream checkpoints."""
+    from arc.losses.sparsity import check_rho  # imported here: the workflow files plan rows without torch
+
     spec = check_row(params, row)
-    modules, stages = set(spec["modules"]), spec["stages"]
-    if "A" in modules:
+    if "A" in spec["modules"]:
         rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
+    return _plan(spec, row, rho, rho_tag(rho))
+
+
+def plan_row_template(params: dict, row: str, rho_text: str) -> list[StageStep]:
+    """``plan_row`` with ``rho_text`` in place of the rho folder suffix (e.g. "rho{rho}" for a
+    Snakemake wildcard, "rho${item.rho}" for DVC): how the workflow files derive each row's
+    stage folders and upstreams from the same plan the trainer runs."""
+    return _plan(check_row(params, row), row, rho_text, rho_text)
+
+
+def _plan(spec: dict, row: str, rho, tag: str) -> list[StageStep]:
+    modules, stages = set(spec["modules"]), spec["stages"]
     t = "_t" if "T" in modules else ""
     steps: list[StageStep] = []
     made: dict[str, str] = {}  # checkpoint kwarg -> producing step name (latest wins: joint updates D and A)
     for stage in stages:
+        if stage in PEER_STAGES:
+            steps.append(StageStep(stage, row, {}, {k: made[k] for k in PEER_STAGES[stage]}))
+            continue
         if stage == "depth":
             step = StageStep("depth", DEPTH_RUN[spec["depth_source"]], {"source": spec["depth_source"]})
             made["depth"] = step.name
@@ -110,19 +142,19 @@ def plan_row(params: dict, row: str, *, rho: float | None = None) -> list[StageS
             made["translator"] = step.name
         elif stage == "attention":
             needs = {k: made[k] for k in ("depth", "translator") if k in made}
-            step = StageStep("attention", f"attention{t}-{rho_tag(rho)}", {"rho": rho}, needs)
+            step = StageStep("attention", f"attention{t}-{tag}", {"rho": rho}, needs)
             made["attention"] = step.name
         elif stage == "inpainting":
             needs = {k: made[k] for k in ("attention", "translator") if k in made}
-            step = StageStep("inpainting", f"inpainting{t}-{rho_tag(rho)}", {}, needs)
+            step = StageStep("inpainting", f"inpainting{t}-{tag}", {}, needs)
             made["inpainter"] = step.name
         elif stage == "joint":
             needs = {k: made[k] for k in ("depth", "attention", "translator") if k in made}
-            step = StageStep("joint", f"joint{t}-{rho_tag(rho)}", {"rho": rho}, needs)
+            step = StageStep("joint", f"joint{t}-{tag}", {"rho": rho}, needs)
             made["depth"] = made["attention"] = step.name
         else:  # finetune
             needs = {k: made[k] for k in ("depth", "translator", "attention", "inpainter") if k in made}
-            name = f"{row}-{rho_tag(rho)}" if "A" in modules else row
+            name = f"{row}-{tag}" if "A" in modules else row
             step = StageStep("finetune", name, {"row": row}, needs)
         steps.append(step)
     return steps

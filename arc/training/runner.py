@@ -34,7 +34,7 @@ class StagePlan:
     validate: Callable[[], dict[str, float]]
     metric: str | None  # validation metric for "best" selection (None: nothing to select on)
     selection: str  # "best" | "last"
-    saved_roles: tuple[str, ...]  # pipeline roles of ``networks`` stored in checkpoint.pt
+    saved_roles: tuple[str, ...]  # roles of ``networks`` stored in checkpoint.pt (pipeline roles, plus what a later stage reuses)
     passengers: dict[str, dict] = field(default_factory=dict)  # upstream pipeline records carried over
     meta: dict = field(default_factory=dict)  # stage options recorded in checkpoints and the summary
     inputs: dict = field(default_factory=dict)  # upstream checkpoint paths (hashed into the fingerprint)

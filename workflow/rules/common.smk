@@ -1,7 +1,8 @@
 # Shared names and helpers for the rules. Paths follow docs/ARCHITECTURE.md.
 import glob
 
-from arc.config import TABLE_ROWS, rho_tag, validate_params
+from arc.config import rho_tag, validate_params
+from arc.training.rows import peer_of, plan_row_template
 
 # Fail before any job starts, naming the key and the allowed values.
 validate_params(config, "params.yaml")
@@ -18,13 +19,24 @@ THREADS = RUNTIME["num_threads"]
 GPUS = RUNTIME.get("gpus_per_job", 0)
 MEM_TRAIN = RUNTIME.get("mem_mb_per_job", 4000)
 
-BASELINE_ROWS = ["syn_only", "real_only", "mix"]
-# ARC rows evaluated at the Table-2 rho (ARC:T has no attention, hence no rho).
-RHO_ROWS = ["arc_a", "arc_at", "arc_ai"]
-METHODS_NO_RHO = BASELINE_ROWS + ["arc_t"]
-TABLE_METHODS = METHODS_NO_RHO + [f"{r}-{RHO_TAG}" for r in RHO_ROWS] + [f"arc_full-{RHO_TAG}"]
-SWEEP_METHODS = [f"arc_full-{rho_tag(r)}" for r in SWEEP]
+# Every row-dependent list below follows from params.yaml `rows` (via arc.training.rows), and so
+# does dvc.yaml (workflow/make_dvc_yaml.py): a row added in params.yaml reaches both tools.
+BASELINE_ROWS = [r for r, spec in ROWS.items() if spec["stages"] == ["depth"]]
+FINETUNE_ROWS = [r for r, spec in ROWS.items() if "finetune" in spec["stages"]]
+PEER_ROWS = [r for r, spec in ROWS.items() if peer_of(spec)]
+SWEPT_ROW = "arc_full"  # the row trained at every rho of rho_sweep (Fig. 3)
+# Rows evaluated at the Table-2 rho (rows with A); the others carry no rho suffix.
+RHO_ROWS = [r for r in FINETUNE_ROWS if "A" in ROWS[r]["modules"] and r != SWEPT_ROW]
+METHODS_NO_RHO = BASELINE_ROWS + [r for r in FINETUNE_ROWS if "A" not in ROWS[r]["modules"]] + PEER_ROWS
+TABLE_METHODS = METHODS_NO_RHO + [f"{r}-{RHO_TAG}" for r in RHO_ROWS] + [f"{SWEPT_ROW}-{RHO_TAG}"]
+SWEEP_METHODS = [f"{SWEPT_ROW}-{rho_tag(r)}" for r in SWEEP]
 ORACLE = ["oracle_declutter", "oracle_mask"] if B.startswith("synthrooms") else []
+
+
+def row_step(row, rho_text="rho{rho}"):
+    """The row's last stage (folder name and upstream folders), as the trainer plans it."""
+    return plan_row_template(config, row, rho_text)[-1]
+
 
 wildcard_constraints:
     seed=r"\d+",

@@ -21,7 +21,7 @@ rule evaluate:
     output:
         directory(f"results/{B}/seed{{seed}}/{{method}}"),
     wildcard_constraints:
-        method=r"[a-z_]+(-rho[0-9.e-]+)?",
+        method=r"[a-z][a-z0-9_]*(-rho[0-9.e-]+)?",
     params:
         settings=settings(*EVAL_SETTINGS),
     log:

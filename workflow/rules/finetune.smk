@@ -1,25 +1,13 @@
 # Modular coordinate descent (Alg. 1) for each ARC row of Table 2 and each rho of the sweep.
-# A row's upstream checkpoints follow from its `modules` in params.yaml: T -> translator,
-# A -> attention (trained on T(x) when the row has T), I -> inpainter.
+# A row's upstream checkpoints follow from its `modules` in params.yaml (T -> translator,
+# A -> attention, trained on T(x) when the row has T, I -> inpainter), as arc.training.rows plans them.
 
-ARC_ROWS = [r for r in TABLE_ROWS if r not in BASELINE_ROWS]
 FINETUNE_SETTINGS = ["runtime", "optim", "training.validation", "training.finetune"]
 
 
-DEPTH_ROW_OF_SOURCE = {"syn": "syn_only", "real": "real_only", "mix": "mix"}
-
-
 def finetune_inputs(arc_row, seed, rho=None):
-    modules = ROWS[arc_row]["modules"]
-    suffix = "_t" if "T" in modules else ""
-    deps = {"depth": ckpt(seed, DEPTH_ROW_OF_SOURCE[ROWS[arc_row]["depth_source"]])}
-    if "T" in modules:
-        deps["translator"] = ckpt(seed, "translator")
-    if "A" in modules:
-        deps["attention"] = ckpt(seed, f"attention{suffix}-rho{rho}")
-    if "I" in modules:
-        deps["inpainter"] = ckpt(seed, f"inpainting{suffix}-rho{rho}")
-    return deps
+    needs = row_step(arc_row).needs
+    return {flag: ckpt(seed, name.format(rho=rho)) for flag, name in needs.items()}
 
 
 def finetune_flags(w, input):
@@ -35,7 +23,7 @@ rule finetune_with_attention:
     output:
         directory(f"runs/{B}/seed{{seed}}/{{arc_row}}-rho{{rho}}"),
     wildcard_constraints:
-        arc_row="|".join(r for r in ARC_ROWS if "A" in ROWS[r]["modules"]),
+        arc_row="|".join(r for r in FINETUNE_ROWS if "A" in ROWS[r]["modules"]),
     params:
         settings=lambda w: settings(*FINETUNE_SETTINGS, f"rows.{w.arc_row}"),
         flags=finetune_flags,
@@ -59,7 +47,7 @@ rule finetune_without_attention:
     output:
         directory(f"runs/{B}/seed{{seed}}/{{arc_row}}"),
     wildcard_constraints:
-        arc_row="|".join(r for r in ARC_ROWS if "A" not in ROWS[r]["modules"]),
+        arc_row="|".join(r for r in FINETUNE_ROWS if "A" not in ROWS[r]["modules"]),
     params:
         settings=lambda w: settings(*FINETUNE_SETTINGS, f"rows.{w.arc_row}"),
         flags=finetune_flags,

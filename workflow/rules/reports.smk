@@ -129,19 +129,11 @@ rule report_qualitative_figure:
         " --mix {input.mix}/checkpoint.pt --arc {input.arc}/checkpoint.pt --split {input.data}/real_test --out {output} --log {log}"
 
 
-# Every stage folder one seed trains: the names arc.training.rows.plan_row gives (loaded by the
-# script; tests/test_workflow_sync.py checks the two lists agree).
-TRAINING_RUNS = (
-    BASELINE_ROWS
-    + ["translator"]
-    + [f"attention_t-{rho_tag(r)}" for r in SWEEP]
-    + [f"attention-{RHO_TAG}"]
-    + [f"inpainting_t-{rho_tag(r)}" for r in SWEEP]
-    + [f"inpainting-{RHO_TAG}"]
-    + ["arc_t"]
-    + [f"{r}-{RHO_TAG}" for r in RHO_ROWS]
-    + SWEEP_METHODS
-)
+# Every stage folder one seed trains, from the row plans (the same function the script uses to
+# find the folders, so a new row's runs are waited for without an edit here).
+from arc.reports.training_curves import expected_runs
+
+TRAINING_RUNS = expected_runs(config)
 CODE_CURVES = CODE_REPORT + sources("arc/training/rows.py", "arc/training/stages/__init__.py", "arc/losses/sparsity.py")
 
 

@@ -2,7 +2,33 @@
 
 from importlib import import_module
 
-STAGES = ("depth", "translator", "attention", "inpainting", "joint", "finetune")
+# The domain-adaptation peers of Table 2/3: each trains its whole model in one stage, after the
+# stages listed here (whose checkpoints it starts from).
+PEER_STAGES = {"t2net": (), "crdoco": ("translator",), "gasda": ("translator",)}
+# The params.yaml `models.*` sections each peer builds (the workflow reruns a peer when they change).
+PEER_MODELS = {
+    "t2net": ("depth", "translator", "patch_discriminator", "feature_discriminator"),
+    "crdoco": ("depth", "translator", "patch_discriminator"),
+    "gasda": ("depth", "translator", "patch_discriminator"),
+}
+STAGES = ("depth", "translator", "attention", "inpainting", "joint", "finetune", *PEER_STAGES)
+
+
+def check_peer_row(spec: dict, key: str) -> str:
+    """A peer row is ``stages: [*prerequisites, peer]``, ``modules: []``, ``depth_source: mix``;
+    returns the peer's stage name. ``key`` names the row in messages (e.g. "params.yaml: rows.t2net")."""
+    from arc.errors import ConfigError
+
+    stages = list(spec.get("stages") or [])
+    peer = stages[-1]
+    expected = [*PEER_STAGES[peer], peer]
+    if stages != expected:
+        raise ConfigError(f"{key}.stages = {stages}: the peer {peer!r} is trained by the stages {expected}")
+    if spec.get("modules"):
+        raise ConfigError(f"{key}.modules = {spec['modules']}: a peer row has no ARC modules (expected [])")
+    if spec.get("depth_source") != "mix":
+        raise ConfigError(f"{key}.depth_source = {spec.get('depth_source')!r}: the peers train on synthetic and real labels (expected 'mix')")
+    return peer
 
 
 def get_stage(name: str):

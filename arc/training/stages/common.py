@@ -267,3 +267,55 @@ def check_discriminator_fits(net: nn.Module, role: str, height: int, width: int,
             net(x, torch.ones(1, 1, height, width)) if role == "disc_inpaint" else net(x)
     except ValueError as exc:
         raise ConfigError(f"{exc}; the cache holds {height}x{width} images: {advice}") from exc
+
+
+# --- what the peer stages (t2net, crdoco, gasda) share ----------------------------------------
+
+
+def loss_weights(params: Mapping, stage: str, names: Iterable[str]) -> dict[str, float]:
+    """``training.<stage>.<name>`` for every loss weight name, each checked (finite, >= 0)."""
+    cfg = section(params, "training", stage)
+    missing = [n for n in names if n not in cfg]
+    if missing:
+        raise ConfigError(f"training.{stage} lacks {missing}; expected loss weights {list(names)}")
+    return {n: check_weight(cfg[n], f"training.{stage}.{n}") for n in names}
+
+
+CYCLEGAN_ROLES = ("translator", "translator_s2r", "disc_syn", "disc_real")
+
+
+def load_cyclegan(path: str | Path | None, params: Mapping, *, stage: str) -> dict[str, nn.Module]:
+    """The translator stage's CycleGAN: G_r2s (role ``translator``), G_s2r, and both PatchGANs."""
+    return {role: load_upstream(path, role, stage=stage, flag="--translator", params=params) for role in CYCLEGAN_ROLES}
+
+
+def validate_depth(ctx: "StageContext", predict_unit) -> dict[str, float]:
+    """Depth metrics of ``predict_unit(rgb) -> [-1, 1] depth`` on real_val (model selection)."""
+    from arc.training.data import validation_batches
+    from arc.training.validation import evaluate_depth
+
+    val = validation_batches(ctx.data["val"], ctx.batch_size, ctx.runtime.num_workers)
+    return evaluate_depth(predict_unit, val, max_depth=ctx.data.max_depth, device=ctx.device)
+
+
+def build_output_discriminator(params: Mapping) -> nn.Module:
+    """A PatchGAN on 1-channel depth maps (output-space adversarial terms), sized like the image PatchGANs."""
+    return build_model("patch_discriminator", in_channels=1, **dict(section(params, "models", "patch_discriminator")))
+
+
+def peer_plan(ctx: "StageContext", *, epochs: int, step_fn, predict, **plan) -> "StagePlan":
+    """The StagePlan every peer shares: paired syn + real batches (one pass over the larger set per
+    epoch), selection of the best real_val depth metric of ``predict(rgb) -> [-1, 1] depth``.
+    ``step_fn(epoch)`` gives the epoch's step; ``plan`` holds the remaining StagePlan fields."""
+    from arc.training.runner import StagePlan
+
+    return StagePlan(
+        epochs=epochs,
+        steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
+        batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
+        step_fn=step_fn,
+        validate=lambda: validate_depth(ctx, predict),
+        metric=validation_metric(ctx.params),
+        selection="best",
+        **plan,
+    )

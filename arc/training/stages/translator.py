@@ -9,7 +9,9 @@ Discriminators (PatchGAN, BCE, one Adam with optim.lr_discriminator):
 (No image history pool: the update is on the current batch's fakes.)
 An epoch is one pass over the larger training set, the other cycled (arc.training.data).
 Model selection: the last epoch (a GAN objective gives no depth metric to select on);
-val.csv records the cycle error on real_val as a diagnostic.
+val.csv records the cycle error on real_val as a diagnostic. checkpoint.pt holds T (role
+``translator``) and, for the peer stages that start from a pretrained CycleGAN, its s2r twin and
+both discriminators.
 """
 
 from __future__ import annotations
@@ -40,6 +42,28 @@ from arc.training.stages.common import (
 STAGE = "translator"
 
 
+def cyclegan_generator_losses(nets, gan: GANLoss, x_r: torch.Tensor, x_s: torch.Tensor):
+    """The translated images {"syn": G_r2s(x_r), "real": G_s2r(x_s)} and the unweighted generator
+    terms of eq. 10-11; ``nets`` holds roles translator (G_r2s), translator_s2r, disc_syn, disc_real."""
+    r2s, s2r = nets["translator"], nets["translator_s2r"]
+    fake_s, fake_r = r2s(x_r), s2r(x_s)
+    losses = {
+        "gan_r2s": gan(nets["disc_syn"](fake_s), True),
+        "gan_s2r": gan(nets["disc_real"](fake_r), True),
+        "cycle": F.l1_loss(s2r(fake_s), x_r) + F.l1_loss(r2s(fake_r), x_s),
+        "identity": F.l1_loss(s2r(x_r), x_r) + F.l1_loss(r2s(x_s), x_s),
+    }
+    return {"syn": fake_s, "real": fake_r}, losses
+
+
+def cyclegan_discriminator_losses(nets, gan: GANLoss, x_r: torch.Tensor, x_s: torch.Tensor, fakes) -> dict:
+    """D_syn: x_s vs G_r2s(x_r); D_real: x_r vs G_s2r(x_s) (fakes detached)."""
+    return {
+        "disc_syn": discriminator_loss(gan, nets["disc_syn"](x_s), nets["disc_syn"](fakes["syn"].detach())),
+        "disc_real": discriminator_loss(gan, nets["disc_real"](x_r), nets["disc_real"](fakes["real"].detach())),
+    }
+
+
 def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hooks: Sequence[Hook] = ()) -> dict:
     cfg = section(params, "training", STAGE)
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
@@ -63,20 +87,13 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
         for disc in (disc_syn, disc_real):
             disc.requires_grad_(False)  # the generator step must not touch the discriminators
         with ctx.runtime.autocast():
-            fake_s, fake_r = r2s(x_r), s2r(x_s)
-            losses = {
-                "gan_r2s": gan(disc_syn(fake_s), True),
-                "gan_s2r": gan(disc_real(fake_r), True),
-                "cycle": F.l1_loss(s2r(fake_s), x_r) + F.l1_loss(r2s(fake_r), x_s),
-                "identity": F.l1_loss(s2r(x_r), x_r) + F.l1_loss(r2s(x_s), x_s),
-            }
+            fakes, losses = cyclegan_generator_losses(nets, gan, x_r, x_s)
             gen_total = losses["gan_r2s"] + losses["gan_s2r"] + lambda_cycle * losses["cycle"] + lambda_identity * losses["identity"]
         optimize(gen_total, opt_gen)
         for disc in (disc_syn, disc_real):
             disc.requires_grad_(True)
         with ctx.runtime.autocast():
-            losses["disc_syn"] = discriminator_loss(gan, disc_syn(x_s), disc_syn(fake_s.detach()))
-            losses["disc_real"] = discriminator_loss(gan, disc_real(x_r), disc_real(fake_r.detach()))
+            losses.update(cyclegan_discriminator_losses(nets, gan, x_r, x_s, fakes))
         optimize(losses["disc_syn"] + losses["disc_real"], opt_disc)
         return scalars({**losses, "total": gen_total})
 
@@ -104,6 +121,7 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
         validate=validate,
         metric=None,
         selection="last",
-        saved_roles=("translator",),
+        # The whole CycleGAN: T is the pipeline module; CrDoCo and GASDA start from all four networks.
+        saved_roles=("translator", "translator_s2r", "disc_syn", "disc_real"),
     )
     return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
