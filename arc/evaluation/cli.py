@@ -123,13 +123,19 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     return parser
 
 
+def protocol_name_of(args: argparse.Namespace, params: dict) -> str:
+    """--protocol, else params evaluation.protocol; one of them is required."""
+    name = args.protocol or (params.get("evaluation") or {}).get("protocol")
+    if name is None:
+        raise ConfigError("no protocol given: pass --protocol or set evaluation.protocol in params.yaml")
+    return name
+
+
 def run_predict(args: argparse.Namespace) -> int:
     from arc.evaluation.predict import predict_checkpoint
 
     params = load_params(args.params)
-    protocol_name = args.protocol or (params.get("evaluation") or {}).get("protocol")
-    if protocol_name is None:
-        raise ConfigError("no protocol given: pass --protocol or set evaluation.protocol in params.yaml")
+    protocol_name = protocol_name_of(args, params)
     runtime = params.get("runtime") or {}
     if runtime.get("num_threads"):
         import torch
@@ -177,9 +183,7 @@ def run_premise(args: argparse.Namespace) -> int:
     from arc.utils.atomic import atomic_write_json
 
     params = load_params(args.params)
-    protocol_name = args.protocol or (params.get("evaluation") or {}).get("protocol")
-    if protocol_name is None:
-        raise ConfigError("no protocol given: pass --protocol or set evaluation.protocol in params.yaml")
+    protocol_name = protocol_name_of(args, params)
     torch.set_num_threads(int((params.get("runtime") or {}).get("num_threads") or 1))
     translator = None
     if args.translator:
