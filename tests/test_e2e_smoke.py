@@ -53,7 +53,8 @@ def _check_reports(root):
     assert set(headline) == TABLE_METHODS
     curves = pd.read_csv(root / "reports" / "training_curves.csv")
     # 16 stage folders for the one seed, each with a train and a validation panel
-    assert curves["run"].nunique() == 16 and set(curves["curve"]) == {"train", "val"}
+    # 16 ARC/baseline stage folders + the 3 peers
+    assert curves["run"].nunique() == 19 and set(curves["curve"]) == {"train", "val"}
 
 
 def _change_one_rho(root, old, new):
