@@ -22,7 +22,7 @@ from workflow_dag import parse_dry_run
 pytestmark = pytest.mark.e2e
 
 PEERS = {"t2net": "T2Net", "crdoco": "CrDoCo", "gasda": "GASDA"}
-TABLE_METHODS = {"syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", "oracle_declutter",
+TABLE_METHODS = {"syn_only", "real_only", "mix", "mix_ft", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", "oracle_declutter",
                  "oracle_mask", *PEERS}
 METRICS = ["abs_rel", "sq_rel", "rms", "rms_log", "delta1", "delta2", "delta3"]
 
@@ -52,9 +52,9 @@ def _check_reports(root):
     headline = json.loads((root / "reports" / "table2_metrics.json").read_text())
     assert set(headline) == TABLE_METHODS
     curves = pd.read_csv(root / "reports" / "training_curves.csv")
-    # 16 stage folders for the one seed, each with a train and a validation panel
-    # 16 ARC/baseline stage folders + the 3 peers
-    assert curves["run"].nunique() == 19 and set(curves["curve"]) == {"train", "val"}
+    # 16 ARC/baseline stage folders + the mix + fine-tuning control + the 3 peers, each with a train and a
+    # validation panel
+    assert curves["run"].nunique() == 20 and set(curves["curve"]) == {"train", "val"}
 
 
 def _change_one_rho(root, old, new):
@@ -112,6 +112,25 @@ def test_snakemake_report_holds_every_table_and_figure_with_its_caption(snakemak
     assert set(categories) == {"Table 2", "Table 4", "rho sweep", "per-image gains", "qualitative", "training curves"}
     assert "reports/training_curves.png" in categories["training curves"]["figure"]
     assert "ARC depth reproduction: synthrooms-indoor" in html  # the workflow description
+
+
+def test_premise_measures_the_smoke_run(snakemake_run):
+    """`arc premise` on the run's real_val: every intervention, and what A removes against its own D."""
+    runs = snakemake_run / "runs" / "synthrooms-indoor" / "seed0"
+    out = snakemake_run / "premise.json"
+    done = run(["arc", "premise", "--params", "params.yaml", "--depth", str(runs / "syn_only" / "checkpoint.pt"),
+                "--attention", str(runs / "attention-rho0.85" / "checkpoint.pt"),
+                "--split", "data/cache/synthrooms-indoor/real_val", "--out", str(out)], snakemake_run)
+    assert "attention_removed" in done.stdout
+    (result,) = json.loads(out.read_text()).values()
+    rows = {row["intervention"]: row for row in result["rows"]}
+    assert list(rows) == ["as_captured", "twin", "clutter_removed", "appearance_removed", "scattered_removed",
+                          "blobs_elsewhere_removed", "clutter_inpainted", "attention_removed"]
+    assert rows["as_captured"]["rms_log_change_pct"] == 0.0
+    assert rows["twin"]["rms_log"] != rows["as_captured"]["rms_log"]
+    # A's rho-quantile test mask removes 1 - rho of each image (ties aside)
+    assert result["attention"]["removed_fraction"] == pytest.approx(0.15, abs=0.02)
+    assert 0.0 <= result["attention"]["iou_with_clutter"] <= 1.0
 
 
 def _dvc_plot_ids():

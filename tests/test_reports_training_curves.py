@@ -42,14 +42,14 @@ def test_expected_runs_are_the_stage_folders_of_the_dag():
     params = yaml.safe_load(open(ROOT_PARAMS))
     names = expected_runs(params)
     # D x3, T, A and I per sweep rho (translated) + at rho (raw), the 4 ARC rows at rho, ARC:full per sweep rho,
-    # and the three peers
+    # the mix + fine-tuning control and the three peers
     assert names[:4] == ["syn_only", "real_only", "mix", "translator"]
     assert set(names) == {
         "syn_only", "real_only", "mix", "translator",
         "attention_t-rho0.85", "attention_t-rho0.95", "attention-rho0.85",
         "inpainting_t-rho0.85", "inpainting_t-rho0.95", "inpainting-rho0.85",
         "arc_t", "arc_a-rho0.85", "arc_at-rho0.85", "arc_ai-rho0.85", "arc_full-rho0.85", "arc_full-rho0.95",
-        "t2net", "crdoco", "gasda",
+        "mix_ft", "t2net", "crdoco", "gasda",
     }
     assert len(names) == len(set(names))
 
@@ -109,4 +109,4 @@ def test_cli_takes_stages_and_seeds_from_params(tmp_path, capsys):
                  "--out", str(out)]) == 0
     written = pd.read_csv(out.with_suffix(".csv"))
     assert set(written["seed"]) == {0, 3} and written["run"].nunique() == len(expected_runs(params))
-    assert "19 stages x 2 seed(s)" in capsys.readouterr().out
+    assert "20 stages x 2 seed(s)" in capsys.readouterr().out

@@ -169,6 +169,9 @@ def add_premise_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--depth", required=True, nargs="+", help="checkpoint(s) whose depth net D is measured")
     parser.add_argument("--split", required=True, help="a SynthRooms real split, e.g. data/cache/<benchmark>/real_val")
     parser.add_argument("--translator", default=None, help="also measure D on T(x) with this checkpoint's translator")
+    parser.add_argument("--attention", default=None,
+                        help="also remove what this checkpoint's A removes at test time (compare with clutter_removed "
+                             "for the D that A was trained against)")
     parser.add_argument("--protocol", default=None, choices=sorted(PROTOCOLS), help="default: params evaluation.protocol")
     parser.add_argument("--seed", type=int, default=None, help="seed of the scattered/shifted masks (default: params seed)")
     parser.add_argument("--out", default=None, help="write the result as JSON here")
@@ -188,12 +191,16 @@ def run_premise(args: argparse.Namespace) -> int:
     translator = None
     if args.translator:
         translator = load_module(args.translator, "translator", needed_for="arc premise --translator")
+    attention = None
+    if args.attention:
+        attention = load_module(args.attention, "attention", needed_for="arc premise --attention")
     results = {}
     for path in args.depth:
         depth = load_module(path, "depth", needed_for="arc premise --depth")
         seed = args.seed if args.seed is not None else int(params.get("seed", 0))
         for label, t in (("as given", None), ("through T", translator)) if translator is not None else (("as given", None),):
-            result = measure_premise(depth, args.split, get_protocol(protocol_name), seed=seed, translator=t)
+            result = measure_premise(depth, args.split, get_protocol(protocol_name), seed=seed, translator=t,
+                                     attention=attention)
             results[f"{path} ({label})"] = result
             print(format_premise(result, f"D of {path}"))
     if args.out:

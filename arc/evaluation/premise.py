@@ -12,7 +12,12 @@ Interventions (``fill`` is A's training-time fill, 0 in D's [-1, 1] input space)
 - ``appearance_removed``: only appearance clutter (flat kinds, see clutter.APPEARANCE_KINDS) filled,
 - ``scattered_removed``: as many randomly scattered pixels filled (same count per image),
 - ``blobs_elsewhere_removed``: the clutter mask shifted to a random offset, filled,
-- ``clutter_inpainted``: the true clutter pixels completed by OpenCV's Telea inpainting.
+- ``clutter_inpainted``: the true clutter pixels completed by OpenCV's Telea inpainting,
+- ``attention_removed`` (with ``attention``): the pixels A's test-time mask removes, filled as in
+  A's training. Measured with the D that A was trained against, it answers whether A's mask or the
+  true clutter is the better solution of A's own objective: if A's mask lowers D's error more than
+  ``clutter_removed`` does, no optimiser change can make A find the clutter; the benchmark (or the
+  objective) must change first.
 With ``translator``, ``translated`` feeds T(x) instead of x (T's job: move real images
 towards what a synthetic-trained D understands).
 
@@ -34,7 +39,7 @@ from arc.evaluation.scoring import Scorer
 from arc.utils.seeding import numpy_rng
 
 INTERVENTIONS = ("as_captured", "twin", "clutter_removed", "appearance_removed", "scattered_removed",
-                 "blobs_elsewhere_removed", "clutter_inpainted")
+                 "blobs_elsewhere_removed", "clutter_inpainted", "attention_removed")
 
 
 def _scattered_like(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -76,8 +81,25 @@ def _depth_of(depth_net, translator, images: np.ndarray, removed: np.ndarray | N
     return np.concatenate(out)
 
 
+def attention_removed(attention, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """(N, H, W) bool: the pixels A's hard test-time mask removes (A sees the raw image)."""
+    import torch
+
+    from arc.data.transforms import rgb_to_tensor
+    from arc.models.gumbel import evaluation_mask
+
+    attention.eval()
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = rgb_to_tensor(np.array(images[start:start + batch_size]))
+        with torch.no_grad():
+            keep = evaluation_mask(attention, attention(x))
+        out.append(keep[:, 0].numpy() < 0.5)
+    return np.concatenate(out)
+
+
 def measure_premise(depth_net, split_dir: str | Path, protocol: Protocol, *, seed: int = 0,
-                    translator=None) -> dict:
+                    translator=None, attention=None) -> dict:
     """Premise table of one depth net on one SynthRooms real split (see the module docstring)."""
     from arc.data.cache import open_cache
     from arc.data.synthrooms.clutter import APPEARANCE_KINDS, CLUTTER_KINDS
@@ -104,11 +126,20 @@ def measure_premise(depth_net, split_dir: str | Path, protocol: Protocol, *, see
         "blobs_elsewhere_removed": (rgb, np.stack([_shifted_like(m, rng) for m in clutter])),
         "clutter_inpainted": (np.stack([_telea(im, m) for im, m in zip(rgb, clutter)]), None),
     }
+    attention_stats = None
+    if attention is not None:
+        removed_by_a = attention_removed(attention, rgb)
+        inputs["attention_removed"] = (rgb, removed_by_a)
+        union = (removed_by_a | clutter).sum()
+        attention_stats = {"removed_fraction": float(removed_by_a.mean()),
+                           "iou_with_clutter": float((removed_by_a & clutter).sum() / union) if union else 0.0}
     depth_net.eval()
     if translator is not None:
         translator.eval()
     rows = []
     for name in INTERVENTIONS:
+        if name not in inputs:
+            continue
         images, removed = inputs[name]
         pred = _depth_of(depth_net, translator, images, removed, max_depth)
         whole = Scorer(protocol)
@@ -135,6 +166,7 @@ def measure_premise(depth_net, split_dir: str | Path, protocol: Protocol, *, see
         "clutter_fraction": float(clutter.mean()),
         "kind_fractions": {k: float((kinds == c).mean()) for c, k in enumerate(CLUTTER_KINDS) if c and (kinds == c).any()},
         "appearance_kinds": list(APPEARANCE_KINDS),
+        "attention": attention_stats,
         "rows": rows,
     }
 
@@ -147,4 +179,8 @@ def format_premise(result: dict, title: str) -> str:
         kinds = " ".join(f"{k[len('rms_log_in_'):]}={v:.3f}" for k, v in row.items() if k.startswith("rms_log_in_"))
         lines.append(f"  {row['intervention']:24s} RMS-log {row['rms_log']:.4f} ({row['rms_log_change_pct']:+5.1f} %)  "
                      f"Rel {row['abs_rel']:.4f} ({row['abs_rel_change_pct']:+5.1f} %)  in-region RMS-log: {kinds}")
+    if result.get("attention"):
+        a = result["attention"]
+        lines.append(f"  (A's mask removes {100 * a['removed_fraction']:.1f} % of the pixels; IoU with the clutter "
+                     f"{a['iou_with_clutter']:.3f})")
     return "\n".join(lines)
