@@ -145,6 +145,9 @@ def table4_setup(tmp_path):
         arc_dir = write_fake_run(root, "arc_full-rho0.85", seed, metrics=uniform_metrics(0.1), rho=0.85,
                                  keep_rate=0.5, mask_iou=1 / 3)
         mix_dir = write_fake_run(root, "mix", seed, metrics=uniform_metrics(0.1))
+        info = json.loads((arc_dir / "metrics.json").read_text())  # evaluation's soft-mask statistics
+        info.update(mask_logit_auc=0.6 + 0.1 * seed, mask_iou_appearance=0.25)
+        (arc_dir / "metrics.json").write_text(json.dumps(info))
         for sub in (arc_dir / "pred", arc_dir / "mask", mix_dir / "pred"):
             sub.mkdir()
         for i, name in enumerate(split.names):
@@ -178,6 +181,8 @@ def test_table4_inside_outside_arc_mask_and_true_clutter(table4_setup, tmp_path)
     # Removed = left 6 columns; clutter = rows 4-7, columns 0-3: IoU = 16 / 48.
     assert removed_arc["mask_iou"] == pytest.approx(1 / 3) and removed_arc["keep_rate"] == pytest.approx(0.5)
     assert pd.isna(removed_mix["mask_iou"])
+    assert removed_arc["mask_logit_auc"] == pytest.approx(0.65) and removed_arc["mask_iou_appearance"] == pytest.approx(0.25)
+    assert pd.isna(removed_mix["mask_logit_auc"])
     assert set(table["n_images"]) == {4} and set(table["n_seeds"]) == {2}
 
     out = tmp_path / "table4.csv"
@@ -186,6 +191,7 @@ def test_table4_inside_outside_arc_mask_and_true_clutter(table4_setup, tmp_path)
     md = out.with_suffix(".md").read_text()
     assert "Inside ARC's mask" in md and "TRUE clutter" in md and "↓0.200" in md
     assert "paper: ARC: full (NYUv2)" in md and "0.206" in md and "IoU" in md
+    assert f"AUC of A's logits against the clutter 0.650 ± {np.std([0.6, 0.7], ddof=1):.3f}" in md
 
 
 def test_table4_needs_masks(table4_setup):

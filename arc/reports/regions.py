@@ -77,8 +77,13 @@ def region_rows_for_seed(arc_run: MethodRun, base_run: MethodRun, split, protoco
                      "n_images": scorers[(region, "arc")].n_valid_images})
     for row in rows:
         row["seed"] = arc_run.seed
-        row["mask_iou"] = mask_stats.iou if (row["method_role"] == "arc" and mask_stats.iou is not None) else np.nan
-        row["keep_rate"] = mask_stats.keep_rate if row["method_role"] == "arc" else np.nan
+        is_arc = row["method_role"] == "arc"
+        row["mask_iou"] = mask_stats.iou if (is_arc and mask_stats.iou is not None) else np.nan
+        row["keep_rate"] = mask_stats.keep_rate if is_arc else np.nan
+        # A's soft ranking of the clutter (computed from its logits at evaluation, in metrics.json)
+        for key in ("mask_iou_appearance", "mask_logit_auc"):
+            value = arc_run.info.get(key) if is_arc else None
+            row[key] = float(value) if value is not None else np.nan
     return rows
 
 
@@ -112,7 +117,8 @@ def build_table4(
         records += region_rows_for_seed(arc_runs[seed], base_runs[seed], split, protocol)
     per_seed = pd.DataFrame.from_records(records)
     table = summarise_over_seeds(
-        per_seed, ["region", "method_role"], [*METRIC_KEYS, "n_images", "mask_iou", "keep_rate"]
+        per_seed, ["region", "method_role"],
+        [*METRIC_KEYS, "n_images", "mask_iou", "keep_rate", "mask_iou_appearance", "mask_logit_auc"],
     )
     names = {"arc": arc_method, "base": baseline_method, "delta": f"delta ({arc_method} - {baseline_method})"}
     labels = {"arc": method_label(arc_method, params), "base": method_label(baseline_method, params), "delta": "Δ"}
@@ -121,7 +127,8 @@ def build_table4(
     table["protocol"] = protocol.name
     table["dataset"] = arc_runs[seeds[0]].info.get("benchmark") or ""
     columns = ["region", "method_role", "method", "label", *METRIC_KEYS, *[f"{k}_std" for k in METRIC_KEYS],
-               "n_images", "n_seeds", "protocol", "dataset", "mask_iou", "mask_iou_std", "keep_rate", "keep_rate_std"]
+               "n_images", "n_seeds", "protocol", "dataset", "mask_iou", "mask_iou_std", "keep_rate", "keep_rate_std",
+               "mask_iou_appearance", "mask_iou_appearance_std", "mask_logit_auc", "mask_logit_auc_std"]
     order = {"base": 0, "arc": 1, "delta": 2}
     table["_region_order"] = [REGIONS.index(r) for r in table["region"]]
     table["_role_order"] = [order[r] for r in table["method_role"]]

@@ -243,8 +243,13 @@ def render_table4_md(table: pd.DataFrame, protocol: Protocol) -> str:
     iou = table.dropna(subset=["mask_iou"])
     if len(iou):
         r = iou.iloc[0]
-        lines.append(f"IoU of A's removed region (mask = 0) with the true clutter mask: "
-                     f"{fmt_value(r['mask_iou'], r['mask_iou_std'])}; keep rate {fmt_value(r['keep_rate'], r['keep_rate_std'])}.\n")
+        line = (f"IoU of A's removed region (mask = 0) with the true clutter mask: "
+                f"{fmt_value(r['mask_iou'], r['mask_iou_std'])}; keep rate {fmt_value(r['keep_rate'], r['keep_rate_std'])}")
+        if pd.notna(r.get("mask_logit_auc")):
+            line += (f"; IoU with appearance clutter {fmt_value(r.get('mask_iou_appearance'), r.get('mask_iou_appearance_std'))}"
+                     f"; AUC of A's logits against the clutter {fmt_value(r['mask_logit_auc'], r.get('mask_logit_auc_std'))}"
+                     " (0.5 = chance)")
+        lines.append(line + ".\n")
     return "\n".join(lines)
 
 
