@@ -34,6 +34,7 @@ import numpy as np
 
 from arc.errors import DataError
 from arc.evaluation.metrics import aggregate_sums
+from arc.evaluation.mask_stats import MaskStats
 from arc.evaluation.protocols import Protocol, protocol_for_cache
 from arc.evaluation.scoring import Scorer
 from arc.utils.seeding import numpy_rng
@@ -130,9 +131,9 @@ def measure_premise(depth_net, split_dir: str | Path, protocol: Protocol, *, see
     if attention is not None:
         removed_by_a = attention_removed(attention, rgb)
         inputs["attention_removed"] = (rgb, removed_by_a)
-        union = (removed_by_a | clutter).sum()
-        attention_stats = {"removed_fraction": float(removed_by_a.mean()),
-                           "iou_with_clutter": float((removed_by_a & clutter).sum() / union) if union else 0.0}
+        stats = MaskStats()  # the same pooled IoU as the evaluation's metrics.json
+        stats.add(~removed_by_a, clutter)
+        attention_stats = {"removed_fraction": 1.0 - stats.keep_rate, "iou_with_clutter": stats.iou}
     depth_net.eval()
     if translator is not None:
         translator.eval()

@@ -30,7 +30,7 @@ class _SharedPReLUFunction(torch.autograd.Function):
     ATen's CPU backward writes a per-element slope gradient and then sums it (about 3x slower
     than the output). Here the input gradient is ``leaky_relu_backward`` (the same
     ``x > 0 ? g : w * g``) and the slope gradient is the sum of ``min(x, 0) * g``; both are
-    bit-identical to ATen's (tests/test_models.py checks it)."""
+    bit-identical to ATen's (tests/test_models_depth_unet.py checks it)."""
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:

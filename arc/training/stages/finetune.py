@@ -121,7 +121,8 @@ def run(
 
     # In eq. 15 T, A and I are fixed for the whole epoch, so x~_r of each real_train image is the
     # same at every step: computed once per epoch (in batches of batch_size, no RNG drawn) instead
-    # of at each of the epoch's steps (the real set is cycled ~10 times per epoch at the demo size).
+    # of at each of the epoch's steps (the real set is cycled several times per epoch: one epoch is a
+    # pass over the larger, synthetic set).
     fronted = {}
 
     def fronted_real(epoch: int) -> torch.Tensor:
