@@ -38,6 +38,11 @@ def row_step(row, rho_text="rho{rho}"):
     return plan_row_template(config, row, rho_text)[-1]
 
 
+def row_step_inputs(row, seed, rho=None):
+    """The upstream checkpoints of the row's last stage (finetune or a peer), by CLI flag."""
+    return {flag: ckpt(seed, name.format(rho=rho)) for flag, name in row_step(row).needs.items()}
+
+
 wildcard_constraints:
     seed=r"\d+",
     rho=r"[0-9.e-]+",

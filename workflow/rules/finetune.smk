@@ -5,11 +5,6 @@
 FINETUNE_SETTINGS = ["runtime", "optim", "training.validation", "training.finetune"]
 
 
-def finetune_inputs(arc_row, seed, rho=None):
-    needs = row_step(arc_row).needs
-    return {flag: ckpt(seed, name.format(rho=rho)) for flag, name in needs.items()}
-
-
 def finetune_flags(w, input):
     return " ".join(f"--{name} {input[name]}/checkpoint.pt" for name in ("depth", "translator", "attention", "inpainter") if name in input.keys())
 
@@ -18,7 +13,7 @@ rule finetune_with_attention:
     input:
         CODE_TRAIN,
         "workflow/scripts/train_finetune.py",
-        unpack(lambda w: finetune_inputs(w.arc_row, w.seed, w.rho)),
+        unpack(lambda w: row_step_inputs(w.arc_row, w.seed, w.rho)),
         data=f"data/cache/{B}",
     output:
         directory(f"runs/{B}/seed{{seed}}/{{arc_row}}-rho{{rho}}"),
@@ -42,7 +37,7 @@ rule finetune_without_attention:
     input:
         CODE_TRAIN,
         "workflow/scripts/train_finetune.py",
-        unpack(lambda w: finetune_inputs(w.arc_row, w.seed)),
+        unpack(lambda w: row_step_inputs(w.arc_row, w.seed)),
         data=f"data/cache/{B}",
     output:
         directory(f"runs/{B}/seed{{seed}}/{{arc_row}}"),

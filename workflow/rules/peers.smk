@@ -4,10 +4,6 @@
 from arc.training.stages import PEER_MODELS
 
 
-def peer_inputs(peer_row, seed):
-    return {flag: ckpt(seed, name) for flag, name in row_step(peer_row).needs.items()}
-
-
 def peer_flags(w, input):
     # Each flag carries its leading space: T2Net has none, and the command must match dvc.yaml's exactly.
     return "".join(f" --{flag} {input[flag]}/checkpoint.pt" for flag in row_step(w.peer_row).needs)
@@ -22,7 +18,7 @@ rule train_peer:
     input:
         CODE_TRAIN,
         "workflow/scripts/train_peer.py",
-        unpack(lambda w: peer_inputs(w.peer_row, w.seed)),
+        unpack(lambda w: row_step_inputs(w.peer_row, w.seed)),
         data=f"data/cache/{B}",
     output:
         directory(f"runs/{B}/seed{{seed}}/{{peer_row}}"),
