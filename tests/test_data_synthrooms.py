@@ -43,6 +43,27 @@ def test_real_image_and_twin_differ_only_inside_clutter_mask(family):
     assert differing > 0  # the clutter is actually visible
 
 
+def test_light_pools_brighten_the_floor_and_keep_its_depth():
+    """A light pool is appearance clutter: brighter pixels, the floor's ground truth unchanged."""
+    from arc.data.synthrooms.clutter import kind_code
+
+    h, w = SIZES["indoor"]
+    pooled = brighter = 0
+    for seed in range(12):
+        s = render_sample("indoor", "real", seed, h, w)
+        pool = s.clutter_kind == kind_code("light_pool")
+        if not pool.any():
+            continue
+        pooled += 1
+        real, twin = s.rgb[pool].astype(float).mean(), s.clean_rgb[pool].astype(float).mean()
+        brighter += real > twin + 10
+        both = pool & (s.depth > 0) & (s.clean_depth > 0)
+        assert both.any()
+        np.testing.assert_array_equal(s.depth[both], s.clean_depth[both])
+    assert pooled >= 3  # about 0.4 of the indoor items are light pools
+    assert brighter == pooled
+
+
 @pytest.mark.parametrize("family", ["indoor", "outdoor"])
 def test_clutter_covers_a_moderate_fraction(family):
     h, w = SIZES[family]

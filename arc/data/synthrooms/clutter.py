@@ -1,8 +1,10 @@
 """Out-of-domain clutter for the real domain (never drawn for the synthetic domain).
 
 Indoor: posters/pictures on walls (flat decals with misleading perspective, depth
-unchanged), groups of small odd-looking objects on furniture tops, plants and
-floor lamps. Outdoor: pedestrians, poles with signs, trees and bushes.
+unchanged), pools of spotlight on the floor (the floor's own material, brighter than
+the scene's one light makes it: what the paper's bright windows do to a net that reads
+brightness as distance), groups of small odd-looking objects on furniture tops, plants
+and floor lamps. Outdoor: pedestrians, poles with signs, trees and bushes.
 
 Placement uses the clutter-free hit buffer (a visible wall / furniture top /
 floor / sidewalk pixel is picked, so every item lands where the camera sees it).
@@ -14,6 +16,7 @@ item that would push it above ``MAX_COVERAGE`` is rejected.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,11 +31,11 @@ MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.11, 0.22
 
 # Every clutter item has a kind; the per-pixel kind map (code = index, 0 = no clutter) is an
 # evaluation-only array, so A's mask can be scored against the kinds whose removal helps depth.
-CLUTTER_KINDS = ("none", "poster", "objects", "plant", "lamp", "pedestrian", "pole", "vegetation")
+CLUTTER_KINDS = ("none", "poster", "objects", "plant", "lamp", "pedestrian", "pole", "vegetation", "light_pool")
 # Appearance clutter: flat, the ground truth is the surface it hangs on, so removing it and
 # completing from the surroundings is also right for depth (the paper's frames on walls).
 # Every other kind has depth relief that the ground truth keeps: removing it hides real geometry.
-APPEARANCE_KINDS = ("poster",)
+APPEARANCE_KINDS = ("poster", "light_pool")
 
 
 def kind_code(kind: str) -> int:
@@ -89,8 +92,10 @@ def _odd_object_material(rng) -> Material:
 class ClutterSampler:
     """Adds clutter items to a copy of the clean hit buffer while tracking the covered area."""
 
-    def __init__(self, scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator):
+    def __init__(self, scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
+                 materials: dict[str, Material] | None = None):
         self.scene = scene
+        self.materials = materials or {}  # the scene's own materials (a light pool lights the floor's)
         self.clean = clean
         self.surfaces = surfaces
         self.rng = rng
@@ -175,6 +180,23 @@ def _poster(s: ClutterSampler, k: int) -> ClutterItem | None:
                    emissive=s.rng.uniform(0.0, 0.3))
     decal = Decal(int(s.clean.prim[p]), face, (uc - w / 2, uc + w / 2), (vc - h / 2, vc + h / 2), role)
     return ClutterItem("poster", decals=[decal], materials={role: mat})
+
+
+def _light_pool(s: ClutterSampler, k: int) -> ClutterItem | None:
+    """A rectangular pool of spotlight on the floor: the floor's material under extra light."""
+    anchor = s._anchor({"floor"}, (0.8, 7.0))
+    if anchor is None or "floor" not in s.materials:
+        return None
+    p, point = anchor
+    face = int(s.clean.face[p])
+    room_w, _, room_l = s.scene.extent["room"]
+    w, d = s.rng.uniform(0.7, 1.8), s.rng.uniform(0.7, 1.8)
+    uc = float(np.clip(point[0], -room_w / 2 + w / 2 + 0.05, room_w / 2 - w / 2 - 0.05))
+    vc = float(np.clip(point[2], d / 2 + 0.05, room_l - d / 2 - 0.05))
+    role = f"light_pool:{k}"
+    mat = dataclasses.replace(s.materials["floor"], clutter=True, spotlight=float(s.rng.uniform(0.8, 2.0)))
+    decal = Decal(int(s.clean.prim[p]), face, (uc - w / 2, uc + w / 2), (vc - d / 2, vc + d / 2), role)
+    return ClutterItem("light_pool", decals=[decal], materials={role: mat})
 
 
 def _object_group(s: ClutterSampler, k: int) -> ClutterItem | None:
@@ -293,11 +315,12 @@ def _vegetation(s: ClutterSampler, k: int) -> ClutterItem | None:
     return item
 
 
-INDOOR_ITEMS = ((_poster, 0.7), (_object_group, 0.2), (_plant_or_lamp, 0.1))
+INDOOR_ITEMS = ((_poster, 0.3), (_light_pool, 0.4), (_object_group, 0.2), (_plant_or_lamp, 0.1))
 OUTDOOR_ITEMS = ((_pedestrian, 0.35), (_pole, 0.25), (_vegetation, 0.4))
 
 
-def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator) -> ClutterSampler:
+def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
+                materials: dict[str, Material] | None = None) -> ClutterSampler:
     """Sample clutter for a real image; returns the sampler (items, buffer, extra primitives)."""
     table = INDOOR_ITEMS if scene.family == "indoor" else OUTDOOR_ITEMS
     makers = [m for m, _ in table]
@@ -308,6 +331,6 @@ def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.ra
         maker = makers[int(s.rng.choice(len(makers), p=probs / probs.sum()))]
         return maker(s, next(counter))
 
-    sampler = ClutterSampler(scene, clean, surfaces, rng)
+    sampler = ClutterSampler(scene, clean, surfaces, rng, materials)
     sampler.run(sample_item)
     return sampler

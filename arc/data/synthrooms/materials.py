@@ -67,6 +67,7 @@ class Material:
     tex_angle: float = 0.0
     specular: bool = False  # no Kinect return (glass, screens)
     emissive: float = 0.0  # 0 = lit by the scene light; 1 = self-lit (ignores light and fog)
+    spotlight: float = 0.0  # extra irradiance from a light the synthetic scenes never have (light pools)
     clutter: bool = False
     poster: dict = field(default_factory=dict)
 

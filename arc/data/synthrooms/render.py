@@ -153,6 +153,9 @@ def material_flags(surfaces: SurfaceMap, materials: dict[str, Material], name: s
     return values[surfaces.role_index]
 
 
+SPOTLIGHT_COLOUR = (1.0, 0.95, 0.85)  # warm white LED spot (no IR: the Kinect still sees the floor)
+
+
 def shade(scene: Scene, buffer: HitBuffer, surfaces: SurfaceMap, materials: dict[str, Material],
           photo: Photometry, albedo: np.ndarray | None = None) -> np.ndarray:
     """Linear RGB (N, 3) before the camera finish (``albedo`` = precomputed ``albedo_map``)."""
@@ -166,7 +169,8 @@ def shade(scene: Scene, buffer: HitBuffer, surfaces: SurfaceMap, materials: dict
         dist = np.linalg.norm(to_light, axis=1) + 1e-9
         cosine = np.clip(np.einsum("ij,ij->i", normal, to_light) / dist, 0.0, 1.0)
         irradiance = photo.light_intensity * cosine / (1.0 + (dist / photo.falloff_radius) ** 2)
-        lit = albedo * (photo.ambient + irradiance[:, None] * light_colour)
+        spot = material_flags(surfaces, materials, "spotlight")[:, None] * np.asarray(SPOTLIGHT_COLOUR)
+        lit = albedo * (photo.ambient + irradiance[:, None] * light_colour + spot)
     else:
         cosine = np.clip(normal @ scene.light, 0.0, 1.0)
         sky_light = photo.ambient * (0.75 + 0.25 * normal[:, 1])

@@ -67,7 +67,7 @@ def render_sample(family: str, domain: str, seed: int, height: int, width: int) 
         depth = _dense_depth(scene, clean)
         return Sample(rgb, depth, info={"valid_fraction": float((depth > 0).mean()), "clutter_items": []})
 
-    sampler = add_clutter(scene, clean, clean_surfaces, rng["clutter"])
+    sampler = add_clutter(scene, clean, clean_surfaces, rng["clutter"], materials)
     cluttered = dataclasses.replace(
         scene,
         primitives=scene.primitives + [p for p, _ in sampler.extra_prims],
