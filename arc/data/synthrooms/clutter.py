@@ -93,9 +93,9 @@ class ClutterSampler:
     """Adds clutter items to a copy of the clean hit buffer while tracking the covered area."""
 
     def __init__(self, scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
-                 materials: dict[str, Material] | None = None):
+                 materials: dict[str, Material]):
         self.scene = scene
-        self.materials = materials or {}  # the scene's own materials (a light pool lights the floor's)
+        self.materials = materials  # the scene's own materials (a light pool lights the floor's)
         self.clean = clean
         self.surfaces = surfaces
         self.rng = rng
@@ -185,7 +185,7 @@ def _poster(s: ClutterSampler, k: int) -> ClutterItem | None:
 def _light_pool(s: ClutterSampler, k: int) -> ClutterItem | None:
     """A rectangular pool of spotlight on the floor: the floor's material under extra light."""
     anchor = s._anchor({"floor"}, (0.8, 7.0))
-    if anchor is None or "floor" not in s.materials:
+    if anchor is None:
         return None
     p, point = anchor
     face = int(s.clean.face[p])
@@ -320,7 +320,7 @@ OUTDOOR_ITEMS = ((_pedestrian, 0.35), (_pole, 0.25), (_vegetation, 0.4))
 
 
 def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
-                materials: dict[str, Material] | None = None) -> ClutterSampler:
+                materials: dict[str, Material]) -> ClutterSampler:
     """Sample clutter for a real image; returns the sampler (items, buffer, extra primitives)."""
     table = INDOOR_ITEMS if scene.family == "indoor" else OUTDOOR_ITEMS
     makers = [m for m, _ in table]
