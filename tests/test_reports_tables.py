@@ -203,3 +203,31 @@ def test_table4_needs_masks(table4_setup):
     shutil.rmtree(method_dir(root, 1, "mix"))
     table = build_table4(root, split_dir, get_protocol("synthrooms-indoor"), arc_method="arc_full-rho0.85")
     assert set(table["n_seeds"]) == {1}  # only seeds with both methods
+
+
+def test_table4_reports_the_fraction_of_each_clutter_kind_that_a_removes(table4_setup, tmp_path):
+    from arc.data.synthrooms.clutter import CLUTTER_KINDS
+
+    root, split_dir = table4_setup
+    kinds = np.zeros((4, 8, 12), np.uint8)
+    kinds[:, 4:, :4] = CLUTTER_KINDS.index("light_pool")  # inside ARC's removed half (columns 0-5)
+    kinds[:, 4:, 4:8] = CLUTTER_KINDS.index("poster")     # half removed (4, 5), half kept (6, 7)
+    kinds[:, :2, 8:] = CLUTTER_KINDS.index("objects")     # all kept
+    np.save(split_dir / "clutter_kind.npy", kinds)
+    manifest = json.loads((split_dir / "manifest.json").read_text())
+    manifest["arrays"]["clutter_kind"] = "clutter_kind.npy"
+    manifest["eval_only"].append("clutter_kind")
+    (split_dir / "manifest.json").write_text(json.dumps(manifest))
+
+    protocol = get_protocol("synthrooms-indoor")
+    table = build_table4(root, split_dir, protocol, arc_method="arc_full-rho0.85", params=PARAMS)
+    arc_row, mix_row = _row(table, "arc_removed", "arc"), _row(table, "arc_removed", "base")
+    assert arc_row["mask_recall_light_pool"] == pytest.approx(1.0)
+    assert arc_row["mask_recall_poster"] == pytest.approx(0.5)
+    assert arc_row["mask_recall_objects"] == pytest.approx(0.0)
+    assert "mask_recall_plant" not in table.columns  # kinds absent from the split are not reported
+    assert pd.isna(mix_row["mask_recall_poster"])
+    out = tmp_path / "table4.csv"
+    write_table4(table, protocol, out)
+    md = out.with_suffix(".md").read_text()
+    assert "fraction of each clutter kind that A removes: poster 0.500 ± 0.000, objects 0.000 ± 0.000, light_pool 1.000 ± 0.000" in md

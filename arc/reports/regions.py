@@ -8,6 +8,10 @@ Both methods are scored on exactly the same pixels (ARC's mask of the same
 seed is used for mix too); metrics per image, then averaged over the images
 that have at least one valid pixel in the region, as in the paper. The Delta
 rows are ARC - mix per seed, then averaged.
+
+With the clutter kind map (SynthRooms), the ARC rows also carry ``mask_recall_<kind>``: the
+fraction of that kind's pixels (pooled over the split) that A's mask removes, so a reader sees
+which clutter A finds (e.g. light pools) and which it leaves (e.g. posters, objects).
 """
 
 from __future__ import annotations
@@ -28,6 +32,21 @@ from arc.reports.aggregate import summarise_over_seeds
 from arc.reports.methods import method_label
 
 REGIONS = ("arc_removed", "arc_kept", "clutter", "clutter_free")
+RECALL_PREFIX = "mask_recall_"
+
+
+def kind_recall(removed: list[np.ndarray], kinds: list[np.ndarray]) -> dict[str, float]:
+    """``mask_recall_<kind>`` = removed pixels of that kind / pixels of that kind, for the kinds present."""
+    from arc.data.synthrooms.clutter import CLUTTER_KINDS
+
+    removed_all = np.concatenate([r.ravel() for r in removed])
+    kinds_all = np.concatenate([k.ravel() for k in kinds])
+    out = {}
+    for code, kind in enumerate(CLUTTER_KINDS):
+        present = kinds_all == code
+        if code and present.any():
+            out[RECALL_PREFIX + kind] = float(removed_all[present].mean())
+    return out
 
 
 def _open_split(split_dir: str | Path):
@@ -45,6 +64,8 @@ def region_rows_for_seed(arc_run: MethodRun, base_run: MethodRun, split, protoco
         )
     arrays = split.manifest.get("arrays", {})
     clutter_masks = split.array("clutter_mask") if "clutter_mask" in arrays else None
+    kind_maps = split.array("clutter_kind") if "clutter_kind" in arrays else None
+    removed_masks, kinds_seen = [], []
     regions = REGIONS if clutter_masks is not None else REGIONS[:2]
     scorers = {(region, role): Scorer(protocol) for region in regions for role in ("arc", "base")}
     mask_stats = MaskStats()
@@ -59,11 +80,15 @@ def region_rows_for_seed(arc_run: MethodRun, base_run: MethodRun, split, protoco
             clutter = np.asarray(clutter_masks[index]) > 0
             region_masks.update(clutter=clutter, clutter_free=~clutter)
         mask_stats.add(keep, clutter)
+        if kind_maps is not None:
+            removed_masks.append(~keep)
+            kinds_seen.append(np.asarray(kind_maps[index]))
         preds = {"arc": arc_run.load_pred(name), "base": base_run.load_pred(name)}
         for region in regions:
             for role, pred in preds.items():
                 scorers[(region, role)].add(name, pred, gt, region_masks[region])
 
+    recall = kind_recall(removed_masks, kinds_seen) if removed_masks else {}
     rows = []
     for region in regions:
         per_role = {}
@@ -84,6 +109,8 @@ def region_rows_for_seed(arc_run: MethodRun, base_run: MethodRun, split, protoco
         for key in ("mask_iou_appearance", "mask_logit_auc"):
             value = arc_run.info.get(key) if is_arc else None
             row[key] = float(value) if value is not None else np.nan
+        for key, value in recall.items():
+            row[key] = value if is_arc else np.nan
     return rows
 
 
@@ -116,9 +143,10 @@ def build_table4(
     for seed in seeds:
         records += region_rows_for_seed(arc_runs[seed], base_runs[seed], split, protocol)
     per_seed = pd.DataFrame.from_records(records)
+    recall_keys = [c for c in per_seed.columns if c.startswith(RECALL_PREFIX)]
     table = summarise_over_seeds(
         per_seed, ["region", "method_role"],
-        [*METRIC_KEYS, "n_images", "mask_iou", "keep_rate", "mask_iou_appearance", "mask_logit_auc"],
+        [*METRIC_KEYS, "n_images", "mask_iou", "keep_rate", "mask_iou_appearance", "mask_logit_auc", *recall_keys],
     )
     names = {"arc": arc_method, "base": baseline_method, "delta": f"delta ({arc_method} - {baseline_method})"}
     labels = {"arc": method_label(arc_method, params), "base": method_label(baseline_method, params), "delta": "Δ"}
@@ -128,7 +156,8 @@ def build_table4(
     table["dataset"] = arc_runs[seeds[0]].info.get("benchmark") or ""
     columns = ["region", "method_role", "method", "label", *METRIC_KEYS, *[f"{k}_std" for k in METRIC_KEYS],
                "n_images", "n_seeds", "protocol", "dataset", "mask_iou", "mask_iou_std", "keep_rate", "keep_rate_std",
-               "mask_iou_appearance", "mask_iou_appearance_std", "mask_logit_auc", "mask_logit_auc_std"]
+               "mask_iou_appearance", "mask_iou_appearance_std", "mask_logit_auc", "mask_logit_auc_std",
+               *[k + suffix for k in recall_keys for suffix in ("", "_std")]]
     order = {"base": 0, "arc": 1, "delta": 2}
     table["_region_order"] = [REGIONS.index(r) for r in table["region"]]
     table["_role_order"] = [order[r] for r in table["method_role"]]

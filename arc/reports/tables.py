@@ -23,6 +23,7 @@ from arc.reports.aggregate import seed_metrics_frame, single_value, summarise_ov
 from arc.reports.markdown import fmt_delta, fmt_value, markdown_table, metric_header
 from arc.reports.methods import base_method, method_label
 from arc.reports.paper import PAPER_TABLES, is_embedded_benchmark, paper_rows, paper_table_for
+from arc.reports.regions import RECALL_PREFIX
 from arc.utils.atomic import atomic_write_text
 
 STD_COLUMNS = [f"{k}_std" for k in METRIC_KEYS]
@@ -249,6 +250,10 @@ def render_table4_md(table: pd.DataFrame, protocol: Protocol) -> str:
             line += (f"; IoU with appearance clutter {fmt_value(r.get('mask_iou_appearance'), r.get('mask_iou_appearance_std'))}"
                      f"; AUC of A's logits against the clutter {fmt_value(r['mask_logit_auc'], r.get('mask_logit_auc_std'))}"
                      " (0.5 = chance)")
+        recall = [(k[len(RECALL_PREFIX):], k) for k in r.index if k.startswith(RECALL_PREFIX) and not k.endswith("_std")]
+        if recall:
+            line += ("; fraction of each clutter kind that A removes: "
+                     + ", ".join(f"{kind} {fmt_value(r[key], r.get(key + '_std'))}" for kind, key in recall))
         lines.append(line + ".\n")
     return "\n".join(lines)
 
