@@ -55,6 +55,11 @@ def _check_reports(root):
     # 16 ARC/baseline stage folders + the mix + fine-tuning control + the 3 peers, each with a train and a
     # validation panel
     assert curves["run"].nunique() == 20 and set(curves["curve"]) == {"train", "val"}
+    # the premise report: the mix D, and A's D with the raw and the translated A, every intervention
+    premise = pd.read_csv(root / "reports" / "premise.csv")
+    assert sorted(premise.groupby("setting").size()) == [7, 8, 8]
+    assert premise["rms_log"].map(math.isfinite).all()
+    assert "IoU with the clutter" in (root / "reports" / "premise.md").read_text()
 
 
 def _change_one_rho(root, old, new):
@@ -72,6 +77,7 @@ CAPTIONS = {
     "fig3_rho.png": "Fig. 3:", "fig3_rho.csv": "Fig. 3:", "fig4_per_sample.png": "Fig. 4:", "fig4_per_sample.csv": "Fig. 4:",
     "fig4_per_sample.json": "Summary of Fig. 4", "fig4_per_sample_by_baseline.png": "Fig. 11:",
     "fig5_qualitative.png": "Fig. 5:", "training_curves.png": "Training curves:", "training_curves.csv": "Training curves:",
+    "premise.csv": "The benchmark's premise", "premise.md": "The benchmark's premise", "premise.json": "The benchmark's premise",
 }
 
 
@@ -109,7 +115,7 @@ def test_snakemake_report_holds_every_table_and_figure_with_its_caption(snakemak
         # self-contained: the file itself is embedded
         assert base64.b64decode(entry["data_uri"].split(",", 1)[1]) == (snakemake_run / path).read_bytes(), path
     categories = _report_json(html, "categories")
-    assert set(categories) == {"Table 2", "Table 4", "rho sweep", "per-image gains", "qualitative", "training curves"}
+    assert set(categories) == {"Table 2", "Table 4", "rho sweep", "per-image gains", "qualitative", "training curves", "Premise"}
     assert "reports/training_curves.png" in categories["training curves"]["figure"]
     assert "ARC depth reproduction: synthrooms-indoor" in html  # the workflow description
 

@@ -47,8 +47,8 @@ def test_snakemake_and_dvc_have_identical_stages(tmp_path, preset):
     n_seeds, n_sweep = len(params["seeds"]), len(params["rho_sweep"])
     # 2 data stages + 3 D + T + A/I per sweep value (+1 each for the no-T rows) + 4 ARC rows
     # (+ ARC:full per sweep value) + the mix + fine-tuning control + 3 peers + evaluations (8 without
-    # rho, 3 at rho, the sweep, 2 oracles) + 6 reports (with the training curves).
-    expected = 2 + n_seeds * (3 + 1 + 2 * n_sweep + 2 + 4 + n_sweep + 1 + 3 + 8 + 3 + n_sweep + 2) + 6
+    # rho, 3 at rho, the sweep, 2 oracles) + 7 reports (with the training curves and the premise).
+    expected = 2 + n_seeds * (3 + 1 + 2 * n_sweep + 2 + 4 + n_sweep + 1 + 3 + 8 + 3 + n_sweep + 2) + 7
     assert len(snake) == expected
     for peer in ("t2net", "crdoco", "gasda"):
         outputs = {out for outs in snake.values() for out in outs}

@@ -186,8 +186,8 @@ def uncached(*paths: str, **options) -> list:
 
 def report_stages() -> dict:
     r = "${reports.%s}"
-    table, mask, rho_fig, per_sample, qual, curves = (r % k for k in (
-        "table", "mask_table", "rho_figure", "per_sample_figure", "qualitative_figure", "training_curves"))
+    table, mask, rho_fig, per_sample, qual, curves, premise = (r % k for k in (
+        "table", "mask_table", "rho_figure", "per_sample_figure", "qualitative_figure", "training_curves", "premise"))
     first = "${seeds[0]}"
     # Everything plotted or measured is declared top-level (workflow/dvc_static.yaml); those files are
     # plain cached outs so that `dvc plots diff` / `dvc metrics diff` can read older commits.
@@ -196,7 +196,7 @@ def report_stages() -> dict:
         "report_table": report(
             "report_table", "report_table.py", f"--out reports/{table}.csv",
             [f"reports/{mask}.csv", f"reports/{rho_fig}.png", f"reports/{per_sample}.png", f"reports/{qual}.png",
-             f"reports/{curves}.png"],
+             f"reports/{curves}.png", f"reports/{premise}.csv"],
             uncached(f"reports/{table}.csv", f"reports/{table}.md", f"reports/{table}.json") + [f"reports/{table}_metrics.json"]),
         "report_mask_table": report(
             "report_mask_table", "report_mask_table.py", f"--split data/cache/{B}/real_test --out reports/{mask}.csv",
@@ -213,6 +213,13 @@ def report_stages() -> dict:
             f"--mix {run('mix', first)}/checkpoint.pt --arc {run(f'{SWEPT_ROW}-rho${{rho}}', first)}/checkpoint.pt"
             f" --split data/cache/{B}/real_test --out reports/{qual}.png",
             [f"data/cache/{B}"], uncached(f"reports/{qual}.png")),
+        # SynthRooms only (as PREMISE_REPORT in workflow/rules/reports.smk), like the oracle rows.
+        "report_premise": stage(
+            f"python workflow/scripts/report_premise.py --params params.yaml --runs runs/{B}"
+            f" --split data/cache/{B}/real_val --out reports/{premise}.csv --log logs/{B}/report_premise.log",
+            CODE_REPORT + ["workflow/scripts/report_premise.py", f"data/cache/{B}", f"runs/{B}"],
+            REPORT_SETTINGS + ["training.attention.depth_row"],
+            uncached(f"reports/{premise}.csv", f"reports/{premise}.md") + [f"reports/{premise}.json"]),
         "report_training_curves": stage(
             f"python {curves_script} --params params.yaml --runs runs/{B} --out reports/{curves}.png"
             f" --log logs/{B}/report_training_curves.log",

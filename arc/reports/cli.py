@@ -1,4 +1,4 @@
-"""``arc report {table,table4,fig-rho,fig-per-sample,fig-qualitative,training-curves}``.
+"""``arc report {table,table4,premise,fig-rho,fig-per-sample,fig-qualitative,training-curves}``.
 
 Every option the workflow would otherwise spell out defaults from params.yaml
 (``--params``): method lists from ``rows``/``rho``/``rho_sweep``/``benchmark``,
@@ -97,6 +97,33 @@ def run_table4(args: argparse.Namespace) -> int:
                          baseline_method=args.baseline_method, params=params)
     write_table4(table, protocol, args.out, args.md)
     print(f"wrote {args.out} ({len(table)} rows)")
+    return 0
+
+
+# ----------------------------------------------------------------- premise
+
+
+def add_premise_report_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("--params", required=True, help="params.yaml (rows, seeds, rho, training.attention.depth_row)")
+    parser.add_argument("--runs", required=True, help="runs/<benchmark> (holds seed<S>/<stage folder>/checkpoint.pt)")
+    parser.add_argument("--split", required=True, help="a SynthRooms real split, normally data/cache/<benchmark>/real_val")
+    parser.add_argument("--protocol", default=None, choices=sorted(PROTOCOLS), help="default: params evaluation.protocol")
+    parser.add_argument("--out", required=True, help="CSV to write (the .md and .json go beside it)")
+    return parser
+
+
+def run_premise_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from arc.config import rho_tag
+    from arc.reports.premise_report import build_premise_report, write_premise_report
+
+    params = load_params(args.params)
+    seeds = [int(s) for s in params["seeds"]]
+    frame = build_premise_report(params, args.runs, args.split, get_protocol(_protocol(args, params)), seeds,
+                                 rho_tag(params["rho"]))
+    write_premise_report(frame, args.out, Path(args.split).name)
+    print(f"wrote {args.out} ({frame['setting'].nunique()} settings x {len(seeds)} seed(s))")
     return 0
 
 
@@ -241,6 +268,8 @@ def register(subparsers) -> None:
          add_table_arguments, run_table),
         ("table4", "Table 4: ARC vs mix inside/outside ARC's mask (and the true clutter mask)",
          add_table4_arguments, run_table4),
+        ("premise", "the benchmark's premise for this run's networks: fixed D's error on counterfactual inputs",
+         add_premise_report_arguments, run_premise_report),
         ("fig-rho", "Fig. 3/7/8: metrics vs rho with baselines", add_fig_rho_arguments, run_fig_rho),
         ("fig-per-sample", "Fig. 4/11: per-sample RMS-log gain of ARC over mix + bootstrap CI",
          add_fig_per_sample_arguments, run_fig_per_sample),

@@ -2,6 +2,7 @@
 import glob
 
 from arc.config import rho_tag, validate_params
+from arc.reports.premise_report import premise_settings
 from arc.training.rows import peer_of, plan_row_template
 
 # Fail before any job starts, naming the key and the allowed values.
@@ -89,7 +90,7 @@ def result(seed, method):
 
 
 def report_path(name, ext):
-    return f"reports/{REPORT[name]}.{ext}"
+    return f"reports/{REPORT.get(name, name)}.{ext}"  # optional names (premise) default to the key
 
 
 ALL_REPORTS = [
@@ -100,4 +101,4 @@ ALL_REPORTS = [
     report_path("per_sample_figure", "png"),
     report_path("qualitative_figure", "png"),
     report_path("training_curves", "png"),
-]
+] + ([report_path("premise", "csv")] if ORACLE else [])

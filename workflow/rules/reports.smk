@@ -6,6 +6,9 @@ REPORT_SETTINGS = ["benchmark", "seeds", "rows", "rho", "evaluation"]
 FULL = f"arc_full-{RHO_TAG}"
 OUTDOOR = B == "kitti-vkitti" or B == "synthrooms-outdoor"
 TABLE_CATEGORY = "Table 3" if OUTDOOR else "Table 2"
+# The premise report (SynthRooms only: it needs the clutter mask and the clutter-free twins).
+PREMISE_SETTINGS = premise_settings(config, RHO_TAG) if ORACLE else []
+PREMISE_REPORT = [report_path("premise", "csv")] if ORACLE else []
 
 
 def in_report(path, caption, category, subcategory=None):
@@ -27,7 +30,7 @@ rule report_table:
         # reports of the preset (Table 4, Fig. 3/4/5) with it.
         companions=[report_path(n, e) for n, e in (("mask_table", "csv"), ("rho_figure", "png"),
                                                   ("per_sample_figure", "png"), ("qualitative_figure", "png"),
-                                                  ("training_curves", "png"))],
+                                                  ("training_curves", "png"))] + PREMISE_REPORT,
     output:
         csv=in_report(report_path("table", "csv"), "table", TABLE_CATEGORY, "table (CSV)"),
         md=in_report(report_path("table", "md"), "table", TABLE_CATEGORY, "table with the paper's rows (Markdown)"),
@@ -42,6 +45,28 @@ rule report_table:
         mem_mb=2000,
     shell:
         "python workflow/scripts/report_table.py --params params.yaml --results results/{B} --out {output.csv} --log {log}"
+
+
+rule report_premise:
+    input:
+        CODE_REPORT,
+        "workflow/scripts/report_premise.py",
+        [ckpt(seed, name) for seed in SEEDS for s in PREMISE_SETTINGS for name in s.folders()],
+        data=f"data/cache/{B}",
+    output:
+        csv=in_report(report_path("premise", "csv"), "premise", "Premise", "data (CSV)"),
+        md=in_report(report_path("premise", "md"), "premise", "Premise", "table (Markdown)"),
+        json=in_report(report_path("premise", "json"), "premise", "Premise", "data (JSON)"),
+    params:
+        settings=settings(*REPORT_SETTINGS, "training.attention.depth_row"),
+    log:
+        f"logs/{B}/report_premise.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    shell:
+        "python workflow/scripts/report_premise.py --params params.yaml --runs runs/{B}"
+        " --split {input.data}/real_val --out {output.csv} --log {log}"
 
 
 rule report_mask_table:
