@@ -22,7 +22,6 @@ def upstream(tmp_path_factory):
     root = tmp_path_factory.mktemp("peers")
     cache = make_tiny_cache(root / "cache")
     params = tiny_params()
-    params["training"]["translator"]["select"] = "last"  # (syn_depth is tested below)
     get_stage("translator").run(params, data_dir=cache, seed=0, out_dir=root / "translator")
     return root, cache, params
 
@@ -132,24 +131,3 @@ def test_feature_discriminator_names_the_expected_shape():
     assert net(torch.zeros(2, 4, 2, 3)).shape == (2, 1)
     with pytest.raises(ValueError, match=r"expected features of shape \(B, 4, 2, 3\)"):
         net(torch.zeros(2, 4, 3, 3))
-
-
-def test_translator_selects_the_epoch_the_syn_only_d_scores_best_on_t_of_real_val(upstream, tmp_path):
-    root, cache, params = upstream
-    params = copy.deepcopy(params)
-    get_stage("depth").run(params, data_dir=cache, seed=0, out_dir=tmp_path / "syn_only", source="syn")
-    params["training"]["translator"].update(epochs=3, select="syn_depth")
-    summary = get_stage("translator").run(params, data_dir=cache, seed=0, out_dir=tmp_path / "translator",
-                                          depth=tmp_path / "syn_only")
-    with open(tmp_path / "translator" / "val.csv") as f:
-        rows = list(csv.DictReader(f))
-    scores = [float(r["rms_log"]) for r in rows]
-    assert len(scores) == 3 and {"cycle_l1", "abs_rel", "delta1"} <= set(rows[0])
-    assert summary["selected_epoch"] == 1 + scores.index(min(scores))
-    assert read_checkpoint(tmp_path / "translator" / "checkpoint.pt")["meta"]["select"] == "syn_depth"
-    # the selection needs the judge
-    with pytest.raises(ConfigError, match="select = syn_depth needs the syn-only D"):
-        get_stage("translator").run(params, data_dir=cache, seed=0, out_dir=tmp_path / "t2")
-    params["training"]["translator"]["select"] = "best"
-    with pytest.raises(ConfigError, match="training.translator.select = 'best'"):
-        get_stage("translator").run(params, data_dir=cache, seed=0, out_dir=tmp_path / "t3")

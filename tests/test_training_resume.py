@@ -41,7 +41,7 @@ def setup(tmp_path_factory):
     # The peers: T2Net from scratch; GASDA from the CycleGAN, with its phase switch inside the resumed run.
     params["training"]["t2net"]["epochs"] = 3
     params["training"]["gasda"].update(pretrain_epochs=1, epochs=2)
-    get_stage("translator").run(params, data_dir=cache, seed=0, out_dir=root / "up" / "translator", depth=root / "up" / "mix")
+    get_stage("translator").run(params, data_dir=cache, seed=0, out_dir=root / "up" / "translator")
     return root, cache, params
 
 

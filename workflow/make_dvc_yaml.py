@@ -94,8 +94,8 @@ def pretrain_stages(depth_rows: list[str], attention_depth: str) -> dict:
             TRAIN_COMMON + ["models.depth", "training.depth", "rows.${item.row}"],
             [run("${item.row}")], matrix={"seed": "${seeds}", "row": depth_rows}),
         "train_translator": stage(
-            train_cmd("train_translator.py", f"--seed {SEED} --depth {run('syn_only')}/checkpoint.pt", run("translator"), log("translator")),
-            CODE_TRAIN + ["workflow/scripts/train_translator.py", data, run("syn_only")],
+            train_cmd("train_translator.py", f"--seed {SEED}", run("translator"), log("translator")),
+            CODE_TRAIN + ["workflow/scripts/train_translator.py", data],
             TRAIN_COMMON + ["models.translator", "models.patch_discriminator", "training.translator"],
             [run("translator")], matrix={"seed": "${seeds}"}),
     }

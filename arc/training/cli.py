@@ -29,8 +29,7 @@ STAGE_HELP = {
 # stage -> checkpoint flags: (flag, required, help)
 CHECKPOINT_FLAGS = {
     "depth": (),
-    "translator": (("depth", False, "syn-only D checkpoint: T's epochs are scored by it on T(real_val) "
-                                    "(selected by it with training.translator.select: syn_depth)"),),
+    "translator": (),
     "attention": (("depth", True, "D checkpoint (depth stage)"), ("translator", False, "T checkpoint; A then sees T(x) through D")),
     "inpainting": (("attention", True, "A checkpoint (attention stage)"), ("translator", False, "T checkpoint (if A was trained on T(x))")),
     "joint": (("depth", True, "D checkpoint"), ("attention", True, "A checkpoint"), ("translator", False, "T checkpoint")),

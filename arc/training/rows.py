@@ -173,12 +173,6 @@ def run_row(params: dict, row: str, *, data_dir, seed: int, root, rho: float | N
     summaries = {}
     for step in plan_row(params, row, rho=rho):
         upstream = {kwarg: root / name / "checkpoint.pt" for kwarg, name in step.needs.items()}
-        if step.stage == "translator":
-            # T's epochs are scored by the syn-only D on T(real_val) (as the workflow's translator job).
-            syn_only = DEPTH_RUN["syn"]
-            get_stage("depth").run(
-                params, data_dir=data_dir, seed=seed, out_dir=root / syn_only, resume=resume, source="syn")
-            upstream["depth"] = root / syn_only / "checkpoint.pt"
         summaries[step.name] = get_stage(step.stage).run(
             params, data_dir=data_dir, seed=seed, out_dir=root / step.name, resume=resume, **step.options, **upstream
         )

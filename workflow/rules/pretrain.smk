@@ -29,8 +29,6 @@ rule train_translator:
         CODE_TRAIN,
         "workflow/scripts/train_translator.py",
         data=f"data/cache/{B}",
-        # T's epochs are scored (training.translator.select: syn_depth: selected) by the syn-only D on T(real_val)
-        depth=ckpt("{seed}", "syn_only"),
     output:
         directory(f"runs/{B}/seed{{seed}}/translator"),
     params:
@@ -43,7 +41,7 @@ rule train_translator:
         gpu=GPUS,
     shell:
         "python workflow/scripts/train_translator.py --params params.yaml --data {input.data}"
-        " --seed {wildcards.seed} --depth {input.depth}/checkpoint.pt --out {output} --log {log}"
+        " --seed {wildcards.seed} --out {output} --log {log}"
 
 
 # The pretrained D that A is trained against (training.attention.depth_row; the paper's code: mix).

@@ -8,12 +8,8 @@ Discriminators (PatchGAN, BCE, one Adam with optim.lr_discriminator):
     0.5 * (bce(D_syn(x_s), 1) + bce(D_syn(G_r2s(x_r)), 0)) + the same for D_real.
 (No image history pool: the update is on the current batch's fakes.)
 An epoch is one pass over the larger training set, the other cycled (arc.training.data).
-Model selection (training.translator.select): ``last`` (default; a GAN objective gives no depth
-metric to select on) or ``syn_depth``: the epoch at which a fixed syn-only D (``--depth``, the
-syn_only row) scores best (training.validation.metric) on T(real_val): T's job is to move real
-images towards what a synthetic-trained D understands, and at demo size that measure swings with
-the GAN from epoch to epoch. val.csv records the cycle error on real_val and, with ``--depth``,
-that D's metrics on T(real_val) (``abs_rel`` ... ``delta3``) every epoch. checkpoint.pt holds T (role
+Model selection: the last epoch (a GAN objective gives no depth metric to select on);
+val.csv records the cycle error on real_val as a diagnostic. checkpoint.pt holds T (role
 ``translator``) and, for the peer stages that start from a pretrained CycleGAN, its s2r twin and
 both discriminators.
 """
@@ -26,7 +22,6 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from arc.errors import ConfigError
 from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
@@ -38,15 +33,11 @@ from arc.training.stages.common import (
     check_input_size,
     check_discriminator_fits,
     check_weight,
-    freeze,
-    load_upstream,
     optimize,
     prepare_stage,
     scalars,
     section,
-    validation_metric,
 )
-from arc.training.validation import evaluate_depth
 
 STAGE = "translator"
 
@@ -73,27 +64,16 @@ def cyclegan_discriminator_losses(nets, gan: GANLoss, x_r: torch.Tensor, x_s: to
     }
 
 
-SELECTIONS = ("last", "syn_depth")
-
-
-def run(params: dict, *, data_dir, seed: int, out_dir, depth=None, resume: bool = True, hooks: Sequence[Hook] = ()) -> dict:
+def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hooks: Sequence[Hook] = ()) -> dict:
     cfg = section(params, "training", STAGE)
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
     lambda_cycle = check_weight(cfg.get("lambda_cycle"), f"training.{STAGE}.lambda_cycle")
     lambda_identity = check_weight(cfg.get("lambda_identity"), f"training.{STAGE}.lambda_identity")
-    select = cfg.get("select", "last")
-    if select not in SELECTIONS:
-        raise ConfigError(f"training.{STAGE}.select = {select!r}: expected one of {' | '.join(SELECTIONS)}")
-    if select == "syn_depth" and depth is None:
-        raise ConfigError(f"training.{STAGE}.select = syn_depth needs the syn-only D (--depth, the syn_only row's checkpoint)")
     ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("syn", "real"))
     check_input_size(params, ["translator"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
 
     nets = {role: build_network(params, role) for role in ("translator", "translator_s2r", "disc_syn", "disc_real")}
     r2s, s2r, disc_syn, disc_real = (nets[r] for r in ("translator", "translator_s2r", "disc_syn", "disc_real"))
-    judge = None
-    if depth is not None:
-        judge = freeze(load_upstream(depth, "depth", stage=STAGE, flag="--depth", params=params)).to(ctx.device).eval()
     check_discriminator_fits(disc_syn.cpu(), "disc_syn", ctx.data.height, ctx.data.width, "lower models.patch_discriminator.num_layers")
     for net in nets.values():
         net.to(ctx.device)
@@ -128,11 +108,7 @@ def run(params: dict, *, data_dir, seed: int, out_dir, depth=None, resume: bool 
             cycle += float(F.l1_loss(s2r(translated).float(), x)) * n
             change += float(F.l1_loss(translated.float(), x)) * n
             count += n
-        metrics = {"cycle_l1": cycle / count, "change_l1": change / count}
-        if judge is not None:
-            batches = validation_batches(ctx.data["val"], ctx.batch_size, ctx.runtime.num_workers)
-            metrics.update(evaluate_depth(lambda x: judge(r2s(x)), batches, max_depth=ctx.data.max_depth, device=ctx.device))
-        return metrics
+        return {"cycle_l1": cycle / count, "change_l1": change / count}
 
     plan = StagePlan(
         networks=nets,
@@ -143,10 +119,8 @@ def run(params: dict, *, data_dir, seed: int, out_dir, depth=None, resume: bool 
         batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
         step_fn=lambda epoch: step,
         validate=validate,
-        metric=validation_metric(params) if select == "syn_depth" else None,
-        selection="best" if select == "syn_depth" else "last",
-        meta={"select": select},
-        inputs={"depth": depth} if depth is not None else {},
+        metric=None,
+        selection="last",
         # The whole CycleGAN: T is the pipeline module; CrDoCo and GASDA start from all four networks.
         saved_roles=("translator", "translator_s2r", "disc_syn", "disc_real"),
     )
