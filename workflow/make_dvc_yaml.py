@@ -213,7 +213,7 @@ def report_stages() -> dict:
             f"--mix {run('mix', first)}/checkpoint.pt --arc {run(f'{SWEPT_ROW}-rho${{rho}}', first)}/checkpoint.pt"
             f" --split data/cache/{B}/real_test --out reports/{qual}.png",
             [f"data/cache/{B}"], uncached(f"reports/{qual}.png")),
-        # SynthRooms only (as PREMISE_REPORT in workflow/rules/reports.smk), like the oracle rows.
+        # SynthRooms only (as PREMISE_REPORT in workflow/rules/common.smk), like the oracle rows.
         "report_premise": stage(
             f"python workflow/scripts/report_premise.py --params params.yaml --runs runs/{B}"
             f" --split data/cache/{B}/real_val --out reports/{premise}.csv --log logs/{B}/report_premise.log",

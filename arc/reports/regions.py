@@ -35,18 +35,25 @@ REGIONS = ("arc_removed", "arc_kept", "clutter", "clutter_free")
 RECALL_PREFIX = "mask_recall_"
 
 
-def kind_recall(removed: list[np.ndarray], kinds: list[np.ndarray]) -> dict[str, float]:
-    """``mask_recall_<kind>`` = removed pixels of that kind / pixels of that kind, for the kinds present."""
-    from arc.data.synthrooms.clutter import CLUTTER_KINDS
+class KindRecall:
+    """Pixel counts per clutter kind, pooled over the split: ``mask_recall_<kind>`` = removed / present."""
 
-    removed_all = np.concatenate([r.ravel() for r in removed])
-    kinds_all = np.concatenate([k.ravel() for k in kinds])
-    out = {}
-    for code, kind in enumerate(CLUTTER_KINDS):
-        present = kinds_all == code
-        if code and present.any():
-            out[RECALL_PREFIX + kind] = float(removed_all[present].mean())
-    return out
+    def __init__(self):
+        from arc.data.synthrooms.clutter import CLUTTER_KINDS
+
+        self.kinds = CLUTTER_KINDS
+        self.present = np.zeros(len(CLUTTER_KINDS), np.int64)
+        self.removed = np.zeros(len(CLUTTER_KINDS), np.int64)
+
+    def add(self, removed: np.ndarray, kinds: np.ndarray) -> None:
+        codes = np.asarray(kinds).ravel()
+        self.present += np.bincount(codes, minlength=len(self.kinds))
+        self.removed += np.bincount(codes[np.asarray(removed).ravel()], minlength=len(self.kinds))
+
+    def summary(self) -> dict[str, float]:
+        """The kinds present in the split (code 0 = no clutter is not a kind)."""
+        return {RECALL_PREFIX + kind: float(self.removed[code] / self.present[code])
+                for code, kind in enumerate(self.kinds) if code and self.present[code]}
 
 
 def _open_split(split_dir: str | Path):
@@ -65,7 +72,7 @@ def region_rows_for_seed(arc_run: MethodRun, base_run: MethodRun, split, protoco
     arrays = split.manifest.get("arrays", {})
     clutter_masks = split.array("clutter_mask") if "clutter_mask" in arrays else None
     kind_maps = split.array("clutter_kind") if "clutter_kind" in arrays else None
-    removed_masks, kinds_seen = [], []
+    kind_recall = KindRecall() if kind_maps is not None else None
     regions = REGIONS if clutter_masks is not None else REGIONS[:2]
     scorers = {(region, role): Scorer(protocol) for region in regions for role in ("arc", "base")}
     mask_stats = MaskStats()
@@ -80,15 +87,14 @@ def region_rows_for_seed(arc_run: MethodRun, base_run: MethodRun, split, protoco
             clutter = np.asarray(clutter_masks[index]) > 0
             region_masks.update(clutter=clutter, clutter_free=~clutter)
         mask_stats.add(keep, clutter)
-        if kind_maps is not None:
-            removed_masks.append(~keep)
-            kinds_seen.append(np.asarray(kind_maps[index]))
+        if kind_recall is not None:
+            kind_recall.add(~keep, kind_maps[index])
         preds = {"arc": arc_run.load_pred(name), "base": base_run.load_pred(name)}
         for region in regions:
             for role, pred in preds.items():
                 scorers[(region, role)].add(name, pred, gt, region_masks[region])
 
-    recall = kind_recall(removed_masks, kinds_seen) if removed_masks else {}
+    recall = kind_recall.summary() if kind_recall is not None else {}
     rows = []
     for region in regions:
         per_role = {}

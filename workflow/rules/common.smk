@@ -93,6 +93,9 @@ def report_path(name, ext):
     return f"reports/{REPORT.get(name, name)}.{ext}"  # optional names (premise) default to the key
 
 
+# The premise report (SynthRooms only: it needs the clutter mask and the clutter-free twins).
+PREMISE_REPORT = [report_path("premise", "csv")] if ORACLE else []
+
 ALL_REPORTS = [
     report_path("table", "csv"),
     report_path("table", "md"),
@@ -101,4 +104,4 @@ ALL_REPORTS = [
     report_path("per_sample_figure", "png"),
     report_path("qualitative_figure", "png"),
     report_path("training_curves", "png"),
-] + ([report_path("premise", "csv")] if ORACLE else [])
+] + PREMISE_REPORT

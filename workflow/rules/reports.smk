@@ -6,9 +6,7 @@ REPORT_SETTINGS = ["benchmark", "seeds", "rows", "rho", "evaluation"]
 FULL = f"arc_full-{RHO_TAG}"
 OUTDOOR = B == "kitti-vkitti" or B == "synthrooms-outdoor"
 TABLE_CATEGORY = "Table 3" if OUTDOOR else "Table 2"
-# The premise report (SynthRooms only: it needs the clutter mask and the clutter-free twins).
-PREMISE_SETTINGS = premise_settings(config, RHO_TAG) if ORACLE else []
-PREMISE_REPORT = [report_path("premise", "csv")] if ORACLE else []
+PREMISE_SETTINGS = premise_settings(config, RHO_TAG) if PREMISE_REPORT else []
 
 
 def in_report(path, caption, category, subcategory=None):
