@@ -9,7 +9,10 @@ stage per ARC row, one training stage per peer row, the evaluation lists) come f
 row to params.yaml and rerunning this script is therefore the whole change;
 tests/test_workflow_sync.py fails while dvc.yaml is stale. Everything else is a DVC template
 (``${seeds}``, ``${rho_sweep}``, ...), so a preset switch or a params edit needs no regeneration
-as long as the rows stay the same (every preset in configs/ has the same rows; the sync test checks it).
+as long as the rows and the benchmark family stay the same (every preset in configs/ has the same
+rows; the sync test checks it). The oracle rows and the premise report exist only on SynthRooms
+benchmarks (they need the generated clutter-free twins and clutter masks), as in the Snakefile, so
+after switching to a real-data preset (`arc config preset paper-nyu`) rerun this script once.
 
 Top-level keys other than ``stages`` (e.g. DVC ``plots:`` / ``metrics:``) are kept in
 workflow/dvc_static.yaml and copied after ``stages`` as they are.
@@ -38,7 +41,8 @@ HEADER = """\
 # The same DAG as the Snakefile (same commands and outputs; tests/test_workflow_sync.py checks it).
 # Every value comes from params.yaml: edit it (e.g. one rho of rho_sweep) and `dvc repro` reruns
 # exactly the affected branches. DVC runs stages one at a time; use Snakemake for parallel or
-# cluster runs.
+# cluster runs. Generated for a SynthRooms benchmark, with the oracle rows and the premise
+# report: after `arc config preset paper-nyu` (or paper-kitti) rerun the generator once.
 """
 
 B = "${benchmark}"
@@ -50,6 +54,12 @@ CODE_REPORT = CODE_COMMON + ["arc/evaluation", "arc/reports"]
 TRAIN_COMMON = ["runtime", "optim", "training.validation"]
 SWEPT_ROW = "arc_full"  # trained at every rho of rho_sweep (Fig. 3); same name in workflow/rules/common.smk
 REPORT_SETTINGS = ["benchmark", "seeds", "rows", "rho", "evaluation"]
+ORACLE_STAGES = ("evaluate_oracle", "evaluate_oracle_mask", "report_premise")
+
+
+def has_oracles(params: dict) -> bool:
+    """Oracle rows and the premise report need SynthRooms' twins and clutter masks (ORACLE in common.smk)."""
+    return str(params["benchmark"]).startswith("synthrooms")
 
 
 def run(name: str, seed: str = SEED) -> str:
@@ -162,7 +172,7 @@ def evaluate_stages(params: dict) -> dict:
     with_a = [r for r in rows if "A" in rows[r]["modules"]]
     plain = [r for r in rows if r not in with_a]
     at_rho = [r for r in with_a if r != SWEPT_ROW]
-    return {
+    stages = {
         "evaluate": evaluate_stage("${item.method}", "${item.method}", {"seed": "${seeds}", "method": plain}),
         "evaluate_at_rho": evaluate_stage("${item.method}-rho${rho}", "${item.method}-rho${rho}", {"seed": "${seeds}", "method": at_rho}),
         f"evaluate_{SWEPT_ROW}": evaluate_stage(f"{SWEPT_ROW}-rho${{item.rho}}", f"{SWEPT_ROW}-rho${{item.rho}}",
@@ -173,6 +183,7 @@ def evaluate_stages(params: dict) -> dict:
         "evaluate_oracle": evaluate_stage("oracle_declutter", "mix", {"seed": "${seeds}"}),
         "evaluate_oracle_mask": evaluate_stage("oracle_mask", f"{SWEPT_ROW}-rho${{rho}}", {"seed": "${seeds}"}),
     }
+    return {name: spec for name, spec in stages.items() if has_oracles(params) or name not in ORACLE_STAGES}
 
 
 def report(name: str, script: str, args: str, deps: list[str], outs: list, settings: list[str] = REPORT_SETTINGS, **extra) -> dict:
@@ -184,7 +195,7 @@ def uncached(*paths: str, **options) -> list:
     return [{p: {"cache": False, **options}} for p in paths]
 
 
-def report_stages() -> dict:
+def report_stages(params: dict) -> dict:
     r = "${reports.%s}"
     table, mask, rho_fig, per_sample, qual, curves, premise = (r % k for k in (
         "table", "mask_table", "rho_figure", "per_sample_figure", "qualitative_figure", "training_curves", "premise"))
@@ -192,11 +203,12 @@ def report_stages() -> dict:
     # Everything plotted or measured is declared top-level (workflow/dvc_static.yaml); those files are
     # plain cached outs so that `dvc plots diff` / `dvc metrics diff` can read older commits.
     curves_script = "workflow/scripts/report_training_curves.py"
-    return {
+    oracles = has_oracles(params)
+    stages = {
         "report_table": report(
             "report_table", "report_table.py", f"--out reports/{table}.csv",
             [f"reports/{mask}.csv", f"reports/{rho_fig}.png", f"reports/{per_sample}.png", f"reports/{qual}.png",
-             f"reports/{curves}.png", f"reports/{premise}.csv"],
+             f"reports/{curves}.png"] + ([f"reports/{premise}.csv"] if oracles else []),
             uncached(f"reports/{table}.csv", f"reports/{table}.md", f"reports/{table}.json") + [f"reports/{table}_metrics.json"]),
         "report_mask_table": report(
             "report_mask_table", "report_mask_table.py", f"--split data/cache/{B}/real_test --out reports/{mask}.csv",
@@ -228,6 +240,7 @@ def report_stages() -> dict:
             ["benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"],
             uncached(f"reports/{curves}.png") + [f"reports/{curves}.csv"]),
     }
+    return {name: spec for name, spec in stages.items() if oracles or name not in ORACLE_STAGES}
 
 
 def build(params: dict, static: dict | None = None) -> dict:
@@ -235,7 +248,7 @@ def build(params: dict, static: dict | None = None) -> dict:
     # The D that A is trained against, as in workflow/rules/pretrain.smk (training.attention.depth_row,
     # default mix); a DVC template when params.yaml sets it, so changing it needs no regeneration.
     attention_depth = "${training.attention.depth_row}" if "depth_row" in params["training"]["attention"] else "mix"
-    stages = {**data_stages(), **pretrain_stages(depth_rows, attention_depth), **row_stages(params), **evaluate_stages(params), **report_stages()}
+    stages = {**data_stages(), **pretrain_stages(depth_rows, attention_depth), **row_stages(params), **evaluate_stages(params), **report_stages(params)}
     document = {"stages": stages}
     for key, value in (static or {}).items():
         if key == "stages":
