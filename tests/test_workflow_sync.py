@@ -72,7 +72,7 @@ def test_snakemake_and_dvc_have_identical_stages(tmp_path, preset):
     # (+ ARC:full per sweep value) + the mix + fine-tuning control + 3 peers + evaluations (8 without
     # rho, 3 at rho, the sweep, 2 oracles) + 7 reports (with the training curves and the premise);
     # the oracles and the premise report on SynthRooms only.
-    oracles = params["benchmark"].startswith("synthrooms")
+    oracles = _generator().has_oracles(params)
     expected = 2 + n_seeds * (3 + 1 + 2 * n_sweep + 2 + 4 + n_sweep + 1 + 3 + 8 + 3 + n_sweep + 2 * oracles) + 6 + oracles
     assert len(snake) == expected
     assert any("--method oracle_mask" in command for command in dvc) == oracles

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from arc.config import load_params  # noqa: E402
+from arc.reports.paper import is_embedded_benchmark  # noqa: E402
 from arc.training.rows import peer_of, plan_row_template  # noqa: E402
 from arc.training.stages import PEER_MODELS  # noqa: E402
 from arc.utils.atomic import atomic_write_text  # noqa: E402
@@ -59,7 +60,7 @@ ORACLE_STAGES = ("evaluate_oracle", "evaluate_oracle_mask", "report_premise")
 
 def has_oracles(params: dict) -> bool:
     """Oracle rows and the premise report need SynthRooms' twins and clutter masks (ORACLE in common.smk)."""
-    return str(params["benchmark"]).startswith("synthrooms")
+    return is_embedded_benchmark(params["benchmark"])
 
 
 def run(name: str, seed: str = SEED) -> str:
@@ -172,7 +173,7 @@ def evaluate_stages(params: dict) -> dict:
     with_a = [r for r in rows if "A" in rows[r]["modules"]]
     plain = [r for r in rows if r not in with_a]
     at_rho = [r for r in with_a if r != SWEPT_ROW]
-    stages = {
+    return {
         "evaluate": evaluate_stage("${item.method}", "${item.method}", {"seed": "${seeds}", "method": plain}),
         "evaluate_at_rho": evaluate_stage("${item.method}-rho${rho}", "${item.method}-rho${rho}", {"seed": "${seeds}", "method": at_rho}),
         f"evaluate_{SWEPT_ROW}": evaluate_stage(f"{SWEPT_ROW}-rho${{item.rho}}", f"{SWEPT_ROW}-rho${{item.rho}}",
@@ -183,7 +184,6 @@ def evaluate_stages(params: dict) -> dict:
         "evaluate_oracle": evaluate_stage("oracle_declutter", "mix", {"seed": "${seeds}"}),
         "evaluate_oracle_mask": evaluate_stage("oracle_mask", f"{SWEPT_ROW}-rho${{rho}}", {"seed": "${seeds}"}),
     }
-    return {name: spec for name, spec in stages.items() if has_oracles(params) or name not in ORACLE_STAGES}
 
 
 def report(name: str, script: str, args: str, deps: list[str], outs: list, settings: list[str] = REPORT_SETTINGS, **extra) -> dict:
@@ -203,12 +203,11 @@ def report_stages(params: dict) -> dict:
     # Everything plotted or measured is declared top-level (workflow/dvc_static.yaml); those files are
     # plain cached outs so that `dvc plots diff` / `dvc metrics diff` can read older commits.
     curves_script = "workflow/scripts/report_training_curves.py"
-    oracles = has_oracles(params)
-    stages = {
+    return {
         "report_table": report(
             "report_table", "report_table.py", f"--out reports/{table}.csv",
             [f"reports/{mask}.csv", f"reports/{rho_fig}.png", f"reports/{per_sample}.png", f"reports/{qual}.png",
-             f"reports/{curves}.png"] + ([f"reports/{premise}.csv"] if oracles else []),
+             f"reports/{curves}.png"] + ([f"reports/{premise}.csv"] if has_oracles(params) else []),
             uncached(f"reports/{table}.csv", f"reports/{table}.md", f"reports/{table}.json") + [f"reports/{table}_metrics.json"]),
         "report_mask_table": report(
             "report_mask_table", "report_mask_table.py", f"--split data/cache/{B}/real_test --out reports/{mask}.csv",
@@ -240,7 +239,6 @@ def report_stages(params: dict) -> dict:
             ["benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"],
             uncached(f"reports/{curves}.png") + [f"reports/{curves}.csv"]),
     }
-    return {name: spec for name, spec in stages.items() if oracles or name not in ORACLE_STAGES}
 
 
 def build(params: dict, static: dict | None = None) -> dict:
@@ -249,6 +247,8 @@ def build(params: dict, static: dict | None = None) -> dict:
     # default mix); a DVC template when params.yaml sets it, so changing it needs no regeneration.
     attention_depth = "${training.attention.depth_row}" if "depth_row" in params["training"]["attention"] else "mix"
     stages = {**data_stages(), **pretrain_stages(depth_rows, attention_depth), **row_stages(params), **evaluate_stages(params), **report_stages(params)}
+    if not has_oracles(params):
+        stages = {name: spec for name, spec in stages.items() if name not in ORACLE_STAGES}
     document = {"stages": stages}
     for key, value in (static or {}).items():
         if key == "stages":

@@ -2,6 +2,7 @@
 import glob
 
 from arc.config import rho_tag, validate_params
+from arc.reports.paper import is_embedded_benchmark
 from arc.reports.premise_report import premise_settings
 from arc.training.rows import peer_of, plan_row_template
 
@@ -31,7 +32,7 @@ RHO_ROWS = [r for r in FINETUNE_ROWS if "A" in ROWS[r]["modules"] and r != SWEPT
 METHODS_NO_RHO = BASELINE_ROWS + [r for r in FINETUNE_ROWS if "A" not in ROWS[r]["modules"]] + PEER_ROWS
 TABLE_METHODS = METHODS_NO_RHO + [f"{r}-{RHO_TAG}" for r in RHO_ROWS] + [f"{SWEPT_ROW}-{RHO_TAG}"]
 SWEEP_METHODS = [f"{SWEPT_ROW}-{rho_tag(r)}" for r in SWEEP]
-ORACLE = ["oracle_declutter", "oracle_mask"] if B.startswith("synthrooms") else []
+ORACLE = ["oracle_declutter", "oracle_mask"] if is_embedded_benchmark(B) else []
 
 
 def row_step(row, rho_text="rho{rho}"):
