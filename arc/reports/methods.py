@@ -9,6 +9,7 @@ which is what the paper's tables list.
 from __future__ import annotations
 
 from arc.evaluation.results import rho_from_method
+from arc.reports.paper import is_embedded_benchmark
 
 # Used when params.yaml gives no label (e.g. for the oracle row, which is not a training row).
 DEFAULT_LABELS: dict[str, str] = {
@@ -72,7 +73,7 @@ def table_methods(params: dict) -> list[str]:
     rows = [r for r in TABLE_ROW_ORDER if r in (params.get("rows") or {})]
     rows += [r for r in (params.get("rows") or {}) if r not in rows]
     methods = [result_name(r, params) for r in rows]
-    if str(params.get("benchmark", "")).startswith("synthrooms"):
+    if is_embedded_benchmark(params.get("benchmark", "")):
         methods += ["oracle_declutter", "oracle_mask"]
     return methods
 
