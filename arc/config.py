@@ -137,10 +137,10 @@ def _check_dataset_paths(params: dict, source: str) -> None:
     for key, value in required_dataset_paths(params).items():
         if value is None:
             raise ConfigError(f"{source}: key '{key}' is null, but benchmark '{params['benchmark']}' needs it; "
-                              "set it to the path of your download (see README, 'Real datasets')")
+                              "set it to the path of your download (see docs/real-data.md)")
         if not Path(value).exists():
             raise ConfigError(f"{source}: key '{key}' = '{value}' does not exist; "
-                              f"benchmark '{params['benchmark']}' reads it (see README, 'Real datasets')")
+                              f"benchmark '{params['benchmark']}' reads it (see docs/real-data.md)")
     if params["benchmark"] in ("nyu-pbrs", "kitti-vkitti") and "real_size" not in params["data"]:
         raise ConfigError(f"{source}: missing key 'data.real_size' (height, width the real-data benchmark is resized to)")
 

@@ -1,4 +1,4 @@
-"""The cluster profile against a real SLURM (start one with ../shared/tools/start-local-slurm)."""
+"""The cluster profile against a real SLURM (start one with tools/start-local-slurm, see docs/slurm.md)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_profile_sets_no_partition():
     assert not any("slurm_partition" in r for r in resources)
 
 
-@pytest.mark.skipif(not _slurm_answers(), reason="no SLURM answers `sinfo` (see ../shared/tools/start-local-slurm)")
+@pytest.mark.skipif(not _slurm_answers(), reason="no SLURM answers `sinfo` (start one with tools/start-local-slurm, see docs/slurm.md)")
 def test_data_rules_run_as_slurm_jobs(tmp_path):
     root = project_copy(tmp_path / "cluster", "smoke")
     target = "data/cache/synthrooms-indoor"

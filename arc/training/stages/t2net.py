@@ -14,7 +14,7 @@ D(x_r) vs that of D(G(x_s)); D_feat's weights are clipped to [-feature_clip, fea
 each update. D runs on the concatenated batch [G(x_s), x_r] so BatchNorm sees both domains.
 Test time: D(x_r) (the translator is for synthetic images only). Deviations from the published
 code (one output scale, ResnetGenerator for G, a PatchGAN with InstanceNorm, no image pool,
-one lr) are listed in the README.
+one lr) are listed in docs/peers.md.
 Model selection: best ``training.validation.metric`` on real_val.
 """
 
