@@ -144,7 +144,7 @@ def _iou_values(text: str) -> list[float]:
 
 
 def test_diagnostic_tools_run_on_the_smoke_run(snakemake_run):
-    """The README's measurements behind the attention findings come from docs/tools: keep them running."""
+    """The measurements behind the attention findings (docs/findings-synthrooms.md) come from docs/tools: keep them running."""
     runs = snakemake_run / "runs" / "synthrooms-indoor" / "seed0"
     tools = ROOT / "docs" / "tools"
     depth, translator = str(runs / "syn_only" / "checkpoint.pt"), str(runs / "translator" / "checkpoint.pt")

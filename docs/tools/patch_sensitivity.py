@@ -1,6 +1,6 @@
 """Which local appearance changes move a fixed D's depth? Patch interventions on clutter-free twins.
 
-One-off diagnostic behind the README's choice of light pools as clutter (not part of the DAG).
+One-off diagnostic behind the choice of light pools as clutter (docs/findings-synthrooms.md; not part of the DAG).
 Usage: python docs/tools/patch_sensitivity.py data/cache/<benchmark>/real_val CKPT [CKPT ...]
 For each twin image one random 12x16 patch is changed (black, white, mid-grey, darker x0.4,
 brighter x2, another image's content, upside down, neon stripes); printed: the mean |change of
