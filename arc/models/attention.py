@@ -32,8 +32,28 @@ def _conv_bn_relu(c_in: int, c_out: int, kernel: int = 3, stride: int = 1) -> nn
     )
 
 
+class TestMaskRule(nn.Module):
+    """The buffer ``test_keep_fraction`` and its setter, shared by every variant of A."""
+
+    def _init_test_mask_rule(self) -> None:
+        self.register_buffer("test_keep_fraction", torch.tensor(float("nan")))
+
+    # Checkpoints written before the rule was recorded load with the paper's threshold rule.
+    optional_state_keys = ("test_keep_fraction",)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        state_dict.setdefault(prefix + "test_keep_fraction", torch.tensor(float("nan")))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def set_test_keep_fraction(self, fraction: float | None) -> None:
+        """None: threshold rule (logit >= 0); else keep that fraction of each image's pixels."""
+        if fraction is not None and not 0.0 < float(fraction) < 1.0:
+            raise ValueError(f"{type(self).__name__}: test keep fraction must be in (0, 1), got {fraction!r}")
+        self.test_keep_fraction.fill_(float("nan") if fraction is None else float(fraction))
+
+
 @register_model("attention_net")
-class AttentionNet(nn.Module):
+class AttentionNet(TestMaskRule):
     def __init__(self, in_channels: int = 3, base_width: int = 64, num_res_blocks: int = 4):
         super().__init__()
         check_int_at_least("AttentionNet", 1, in_channels=in_channels, base_width=base_width)
@@ -52,20 +72,7 @@ class AttentionNet(nn.Module):
         self.up2 = _conv_bn_relu(2 * w, w)
         self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(w, 1, 7))
         init_normal_(self)
-        self.register_buffer("test_keep_fraction", torch.tensor(float("nan")))
-
-    # Checkpoints written before the rule was recorded load with the paper's threshold rule.
-    optional_state_keys = ("test_keep_fraction",)
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        state_dict.setdefault(prefix + "test_keep_fraction", torch.tensor(float("nan")))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    def set_test_keep_fraction(self, fraction: float | None) -> None:
-        """None: threshold rule (logit >= 0); else keep that fraction of each image's pixels."""
-        if fraction is not None and not 0.0 < float(fraction) < 1.0:
-            raise ValueError(f"AttentionNet: test keep fraction must be in (0, 1), got {fraction!r}")
-        self.test_keep_fraction.fill_(float("nan") if fraction is None else float(fraction))
+        self._init_test_mask_rule()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         full = self.stem(x)

@@ -1,0 +1,126 @@
+"""The authors' networks (arc/models/authors): their parameter counts at paper width and their
+outputs, against reference values produced by running the authors' own code
+(tools/authors_parity/make_fixtures.py -> tests/fixtures/authors_parity.pt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from arc.errors import ConfigError
+from arc.models.authors.state_mapping import fill_seeded_
+from arc.models.registry import build_model, count_parameters
+
+FIXTURE = Path(__file__).parent / "fixtures" / "authors_parity.pt"
+
+# yunhan-zhao/ARC @13add94, built with their training scripts' constructor calls at 240x320
+AUTHORS_COUNTS = {
+    "authors_depth_unet": ({}, 54_564_676),
+    "authors_attention": ({}, 2_225_602),
+    "authors_generator": ({}, 2_234_948),
+    "authors_patch_discriminator": ({}, 1_684_737),
+    "authors_global_local_discriminator": ({"height": 240, "width": 320}, 2_116_736),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AUTHORS_COUNTS))
+def test_paper_width_parameter_counts(name):
+    kwargs, expected = AUTHORS_COUNTS[name]
+    with torch.device("meta"):
+        net = build_model(name, **kwargs)
+    assert count_parameters(net) == expected
+
+
+def _ours(role: str, width: int) -> torch.nn.Module:
+    if role == "depth":
+        return build_model("authors_depth_unet", base_width=width)
+    if role == "attention":
+        return build_model("authors_attention", base_width=width)
+    if role == "generator":
+        return build_model("authors_generator", base_width=width)
+    if role == "patch_discriminator":
+        return build_model("authors_patch_discriminator")  # their class has no width: 64
+    h, w = torch.load(FIXTURE)[role]["input"].shape[-2:]
+    # their cap on the width is 128 whatever conv_dim
+    return build_model("authors_global_local_discriminator", height=h, width=w, base_width=width, max_width=128)
+
+
+def _outputs(net, role, x, mask):
+    if role == "inpaint_discriminator":
+        return [net(x, mask)]
+    if role == "depth":
+        return net.forward_scales(x)
+    return [net(x)]
+
+
+def _close(ours, theirs):
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        assert (a - b).abs().max().item() <= 1e-5
+
+
+@pytest.fixture(scope="module")
+def fixture():
+    return torch.load(FIXTURE)
+
+
+@pytest.mark.parametrize("role", ["depth", "attention", "generator", "patch_discriminator", "inpaint_discriminator"])
+def test_forward_equals_the_authors_code(fixture, role):
+    ref = fixture[role]
+    torch.manual_seed(0)
+    net = _ours(role, ref["width"])
+    assert {k: tuple(v.shape) for k, v in net.state_dict().items() if k != "test_keep_fraction"} == ref["keys"]
+    fill_seeded_(net, ref["seed"])
+    x, mask = ref["input"], ref["mask"]
+    net.eval()
+    with torch.no_grad():
+        _close(_outputs(net, role, x, mask), ref["eval"])
+    # one train-mode step: batch statistics, the running statistics they leave, one SGD update
+    net.train()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    out = _outputs(net, role, x, mask)
+    _close([o.detach() for o in out], ref["train"])
+    opt.zero_grad()
+    sum((o ** 2).mean() for o in out).backward()
+    opt.step()
+    state = net.state_dict()
+    _close([state[k] for k in sorted(ref["running"])], [ref["running"][k] for k in sorted(ref["running"])])
+    net.eval()
+    with torch.no_grad():
+        _close(_outputs(net, role, x, mask), ref["after_step"])
+
+
+def test_batchnorm_init_is_their_torch1_range():
+    torch.manual_seed(0)
+    net = build_model("authors_generator", base_width=8)
+    scales = torch.cat([m.weight for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    assert scales.min() >= 0.02 and scales.max() <= 1.0 and scales.std() > 0.2
+
+
+@pytest.mark.parametrize("size", [(48, 64), (32, 96)])
+def test_demo_sizes_run_forward_and_backward(size):
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, *size) * 2 - 1
+    nets = [build_model("authors_depth_unet", base_width=8), build_model("authors_attention", base_width=8),
+            build_model("authors_generator", base_width=8)]
+    for net in nets:
+        out = net(x)
+        assert out.shape[-2:] == x.shape[-2:]
+        out.mean().backward()
+    disc = build_model("authors_global_local_discriminator", height=size[0], width=size[1], base_width=8,
+                       num_global_layers=4, num_local_layers=4)
+    assert disc(x, torch.ones(2, 1, *size)).shape == (2, 1)
+
+
+def test_too_small_inputs_name_the_limit():
+    with pytest.raises(ValueError, match="too small"):
+        build_model("authors_patch_discriminator", base_width=4)(torch.zeros(1, 3, 32, 96))
+    with pytest.raises(ValueError, match="num_global_layers"):
+        build_model("authors_global_local_discriminator", height=48, width=64)
+    with pytest.raises(ValueError, match="divisible by 16"):
+        build_model("authors_depth_unet", base_width=4)(torch.zeros(1, 3, 24, 32))
+    with pytest.raises(ConfigError, match="unknown setting"):
+        build_model("authors_depth_unet", num_downsamples=3)
