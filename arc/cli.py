@@ -6,6 +6,7 @@
   arc evaluate / arc predict                 (arc.evaluation.cli)
   arc report <table|figure>                  (arc.reports.cli)
   arc config validate|preset                 (arc.config)
+  arc models summary                         (arc.models.cli)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ _COMMAND_MODULES = (
     "arc.evaluation.cli",
     "arc.reports.cli",
     "arc.config",
+    "arc.models.cli",
 )
 
 

@@ -124,3 +124,76 @@ def test_too_small_inputs_name_the_limit():
         build_model("authors_depth_unet", base_width=4)(torch.zeros(1, 3, 24, 32))
     with pytest.raises(ConfigError, match="unknown setting"):
         build_model("authors_depth_unet", num_downsamples=3)
+
+
+# --- selection from params, checkpoints, `arc models summary` ------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+SUMMARY_COUNTS = {  # the table of the issue: the authors' networks at 240x320
+    "depth": 54_564_676, "attention": 2_225_602, "translator": 2_234_948, "inpainter": 2_234_948,
+    "patch_discriminator": 1_684_737, "inpaint_discriminator": 2_116_736,
+}
+
+
+def _demo_params(**models):
+    from arc.config import load_params
+
+    params = load_params(REPO / "configs" / "demo.yaml", check_paths=False)
+    params["models"].update(models)
+    return params
+
+
+def test_summary_json_on_paper_nyu_shows_the_authors_counts(capsys):
+    import json
+
+    from arc.cli import main
+
+    assert main(["models", "summary", "--params", str(REPO / "configs" / "paper-nyu.yaml"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {role: row["params"] for role, row in summary.items()} == SUMMARY_COUNTS
+    assert {row["arch"] for row in summary.values()} == {"authors"}
+    assert summary["depth"]["output"] == [1, 1, 240, 320]
+    assert summary["patch_discriminator"]["output"] == [1, 1, 13, 18]
+    assert summary["inpaint_discriminator"]["output"] == [1, 1]
+
+
+def test_summary_text_on_the_demo_lists_every_role(capsys):
+    from arc.cli import main
+
+    assert main(["models", "summary", "--params", str(REPO / "configs" / "demo.yaml")]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    assert [r.split()[0] for r in rows] == list(SUMMARY_COUNTS)
+    assert all(r.split()[1] == "project" for r in rows)
+
+
+def test_arch_switch_builds_the_authors_network_and_checkpoints_rebuild_it(tmp_path):
+    from arc.training import checkpoint as ckpt
+    from arc.training.stages.common import build_network, check_input_size, network_spec
+
+    params = _demo_params(depth={"arch": "authors", "base_width": 4},
+                          inpaint_discriminator={"arch": "authors", "base_width": 4, "num_global_layers": 4, "num_local_layers": 4})
+    torch.manual_seed(0)
+    depth = build_network(params, "depth")
+    assert depth.arc_spec == {"name": "authors_depth_unet", "kwargs": {"base_width": 4}}
+    disc = build_network(params, "disc_inpaint")
+    assert disc.arc_spec["kwargs"]["height"] == 48 and disc.arc_spec["kwargs"]["width"] == 64  # the preset's size
+    record = ckpt.module_record(depth)
+    rebuilt = ckpt.module_from_record(record, path=tmp_path / "c.pt", role="depth", spec=network_spec(params, "depth"))
+    assert all(torch.equal(a, b) for a, b in zip(rebuilt.state_dict().values(), depth.state_dict().values()))
+    with pytest.raises(Exception, match="'authors_depth_unet' network, expected 'depth_unet'"):
+        ckpt.module_from_record(record, path=tmp_path / "c.pt", role="depth", spec=network_spec(_demo_params(), "depth"))
+    check_input_size(params, ["depth"], 48, 64, tmp_path)
+    with pytest.raises(ConfigError, match="divisible by 16.*40x64"):
+        check_input_size(params, ["depth"], 40, 64, tmp_path)
+
+
+def test_bad_arch_values_and_keys_are_config_errors():
+    from arc.config import validate_params
+    from arc.training.stages.common import build_network
+
+    with pytest.raises(ConfigError, match="models.depth.arch = 'autors'"):
+        build_network(_demo_params(depth={"arch": "autors", "base_width": 4}), "depth")
+    with pytest.raises(ConfigError, match=r"models.depth.*'autors'.*'project', 'authors'"):
+        validate_params(_demo_params(depth={"arch": "autors", "base_width": 4}), "p.yaml", False)
+    with pytest.raises(ConfigError, match="num_downsamples.*allowed keys: arch, base_width"):
+        validate_params(_demo_params(depth={"arch": "authors", "base_width": 4, "num_downsamples": 3}), "p.yaml", False)

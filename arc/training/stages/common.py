@@ -38,6 +38,18 @@ NETWORKS = {
 }
 # Networks whose H, W must be divisible by 2**num_downsamples.
 _DOWNSAMPLING = {"depth": "depth", "translator": "translator", "inpainter": "inpainter"}
+# models.<key>.arch: authors -> the authors' network (arc/models/authors) for that key.
+AUTHORS_NETWORKS = {
+    "depth": "authors_depth_unet",
+    "attention": "authors_attention",
+    "translator": "authors_generator",
+    "inpainter": "authors_generator",
+    "patch_discriminator": "authors_patch_discriminator",
+    "inpaint_discriminator": "authors_global_local_discriminator",
+}
+ARCHS = ("project", "authors")
+# Networks whose size is fixed at construction (a fully connected layer): given the preset's input size.
+_SIZED = ("authors_global_local_discriminator",)
 
 
 # --- settings checks -------------------------------------------------------------------------
@@ -75,9 +87,33 @@ def validation_metric(params: Mapping) -> str:
 # --- networks --------------------------------------------------------------------------------
 
 
+def network_arch(params: Mapping, key: str) -> str:
+    """``models.<key>.arch``: project (default) or authors."""
+    arch = section(params, "models", key).get("arch", "project")
+    if arch not in ARCHS or (arch == "authors" and key not in AUTHORS_NETWORKS):
+        allowed = ARCHS if key in AUTHORS_NETWORKS else ("project",)
+        raise ConfigError(f"models.{key}.arch = {arch!r}: expected one of {' | '.join(allowed)}")
+    return arch
+
+
 def network_spec(params: Mapping, role: str) -> dict:
     name, key = NETWORKS[role]
-    return {"name": name, "kwargs": dict(section(params, "models", key))}
+    kwargs = dict(section(params, "models", key))
+    if network_arch(params, key) == "authors":
+        name = AUTHORS_NETWORKS[key]
+    kwargs.pop("arch", None)
+    if name in _SIZED:
+        from arc.config import benchmark_size
+
+        kwargs["height"], kwargs["width"] = benchmark_size(dict(params))
+    return {"name": name, "kwargs": kwargs}
+
+
+def downsampling_factor(params: Mapping, key: str) -> int:
+    """What H and W of the network under ``models.<key>`` must be divisible by."""
+    if network_arch(params, key) == "authors":
+        return {"depth": 16}.get(key, 4)  # four AvgPools in D, two in A, T and I
+    return 2 ** int(section(params, "models", key).get("num_downsamples", 0))
 
 
 def build_network(params: Mapping, role: str) -> nn.Module:
@@ -113,11 +149,13 @@ def check_input_size(params: Mapping, roles: Iterable[str], height: int, width: 
         key = _DOWNSAMPLING.get(role)
         if key is None:
             continue
-        factor = 2 ** int(section(params, "models", key).get("num_downsamples", 0))
+        factor = downsampling_factor(params, key)
         if height % factor or width % factor:
+            what = "arch: authors" if network_arch(params, key) == "authors" else "num_downsamples"
             raise ConfigError(
-                f"models.{key}.num_downsamples needs image height and width divisible by {factor}, but the cache "
-                f"{data_dir} holds {height}x{width} images; lower num_downsamples or rebuild the cache at another size"
+                f"models.{key}.{what} needs image height and width divisible by {factor}, but the cache "
+                f"{data_dir} holds {height}x{width} images; "
+                + ("rebuild the cache at another size" if what.startswith("arch") else "lower num_downsamples or rebuild the cache at another size")
             )
 
 
@@ -300,7 +338,8 @@ def validate_depth(ctx: "StageContext", predict_unit) -> dict[str, float]:
 
 def build_output_discriminator(params: Mapping) -> nn.Module:
     """A PatchGAN on 1-channel depth maps (output-space adversarial terms), sized like the image PatchGANs."""
-    return build_model("patch_discriminator", in_channels=1, **dict(section(params, "models", "patch_discriminator")))
+    spec = network_spec(params, "disc_syn")
+    return build_model(spec["name"], in_channels=1, **spec["kwargs"])
 
 
 def peer_plan(ctx: "StageContext", *, epochs: int, step_fn, predict, **plan) -> "StagePlan":

@@ -38,6 +38,7 @@ from arc.training.stages.common import (
     check_epochs,
     check_input_size,
     check_weight,
+    downsampling_factor,
     depth_l1,
     loss_weights,
     optimize,
@@ -65,7 +66,7 @@ class BottleneckTap:
 def bottleneck_shape(params: dict, height: int, width: int) -> tuple[int, int, int]:
     """(channels, h, w) of DepthUNet's bottleneck for an input of height x width."""
     cfg = section(params, "models", "depth")
-    n = int(cfg["num_downsamples"])
+    n = downsampling_factor(params, "depth").bit_length() - 1
     return int(cfg["base_width"]) * min(2 ** (n - 1), 8), height // 2**n, width // 2**n
 
 
