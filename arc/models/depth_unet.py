@@ -9,9 +9,19 @@ Structure (num_downsamples = n, widths c_k = base_width * min(2**(k-1), 8)):
   output: 3x3 conv -> 1 channel, tanh (depth in [-1, 1]).
 The skip features are scaled down (0.1, 0.05, 0.01 from the deepest skip
 outwards, as in T2Net) so the decoder leans on the bottleneck instead of
-copying image texture into depth. T2Net also has coarse side outputs; ARC only
-supervises the full-resolution map, so they are omitted here.
-All convs use BatchNorm + PReLU; weights are initialised N(0, 0.02).
+copying image texture into depth.
+All convs use BatchNorm + PReLU; weights are initialised N(0, 0.02), BatchNorm
+scales N(1, 0.02).
+
+This is the project's variant (``models.depth.arch: project``). The authors' D
+(``arch: authors``, arc/models/authors/depth_unet.py) differs: it reflect-pads the
+inception and up-blocks (here zero padding, so dilated convs also run on tiny
+bottleneck maps); its coarse tanh outputs at 1/8, 1/4, 1/2 are fed into the next
+decoder stage and the head (here there are none); its head is a bias-free 7x7 conv
+on w/2 + 1 channels (here 3x3 with bias on w/2); one PReLU is shared by the whole
+network (here one per layer); its BatchNorm scales start U(0.02, 1). Here the depth
+(num_downsamples) and the number of inception blocks are settings; theirs are fixed
+at 4 and 3 (three dilated branches each). See docs/deviations.md ("## Networks").
 """
 
 from __future__ import annotations

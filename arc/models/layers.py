@@ -9,7 +9,10 @@ from torch.autograd.function import once_differentiable
 
 
 def init_normal_(module: nn.Module, std: float = 0.02) -> nn.Module:
-    """CycleGAN/T2Net init: conv weights ~ N(0, std), norm scales ~ N(1, std), biases 0.
+    """CycleGAN's init (its ``init_weights(..., 'normal', 0.02)``): conv weights ~ N(0, std),
+    norm scales ~ N(1, std), biases 0. The project's networks use it. The authors' ARC/T2Net
+    code draws BatchNorm scales from U(0.02, 1) instead (their ``uniform_(w, 1.0, 0.02)``); the
+    authors' variants use that (arc.models.authors.blocks.authors_init_).
 
     Uses the global torch RNG, so seed before building a network for reproducible weights.
     """
