@@ -8,11 +8,12 @@ import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 
-def init_normal_(module: nn.Module, std: float = 0.02) -> nn.Module:
+def init_normal_(module: nn.Module, std: float = 0.02, norm_scale_range: tuple[float, float] | None = None) -> nn.Module:
     """CycleGAN's init (its ``init_weights(..., 'normal', 0.02)``): conv weights ~ N(0, std),
     norm scales ~ N(1, std), biases 0. The project's networks use it. The authors' ARC/T2Net
-    code draws BatchNorm scales from U(0.02, 1) instead (their ``uniform_(w, 1.0, 0.02)``); the
-    authors' variants use that (arc.models.authors.blocks.authors_init_).
+    code draws BatchNorm scales from U(0.02, 1) instead (their ``uniform_(w, 1.0, 0.02)``);
+    ``norm_scale_range`` = (low, high) draws them uniformly, as the authors' variants do
+    (arc.models.authors.blocks.authors_init_).
 
     Uses the global torch RNG, so seed before building a network for reproducible weights.
     """
@@ -22,7 +23,10 @@ def init_normal_(module: nn.Module, std: float = 0.02) -> nn.Module:
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm2d, nn.InstanceNorm2d)) and m.weight is not None:
-            nn.init.normal_(m.weight, 1.0, std)
+            if norm_scale_range is None:
+                nn.init.normal_(m.weight, 1.0, std)
+            else:
+                nn.init.uniform_(m.weight, *norm_scale_range)
             nn.init.zeros_(m.bias)
     return module
 

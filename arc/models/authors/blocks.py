@@ -11,6 +11,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from arc.models.layers import init_normal_
+
 
 def authors_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
     """The authors' ``init_weights(net, init_type='normal', gain=0.02)``.
@@ -20,17 +22,9 @@ def authors_init_(module: nn.Module, std: float = 0.02) -> nn.Module:
     rejects low > high, but their torch 1.x computed ``low + (high - low) * u`` with u ~ U(0, 1)
     without a check (TH's uniform and the CUDA kernel alike), i.e. values in (0.02, 1.0]; this
     draws the same distribution with the bounds in order. PReLU slopes keep torch's 0.25.
-    Uses the global torch RNG: seed before building.
+    Uses the global torch RNG: seed before building. (No affine InstanceNorm occurs in them.)
     """
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, std)
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.uniform_(m.weight, std, 1.0)
-            nn.init.zeros_(m.bias)
-    return module
+    return init_normal_(module, std, norm_scale_range=(std, 1.0))
 
 
 class ReflectPad(nn.Module):
