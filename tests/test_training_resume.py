@@ -9,6 +9,7 @@ import torch
 
 from arc.training.loop import Hook, StopTraining
 from arc.training.rows import run_row
+from arc.training.runner import work_dir
 from arc.training.stages import get_stage
 from conftest_training import make_tiny_cache, tiny_params
 
@@ -70,9 +71,11 @@ def test_kill_and_resume_matches_uninterrupted(setup, stage):
     # Kill in the middle of the second epoch (each epoch has 2 steps at these sizes).
     with pytest.raises(StopTraining):
         run(params, data_dir=cache, seed=1, out_dir=killed, hooks=[KillAfter(3)], **kwargs)
-    assert (killed / "last.pt").is_file() and not (killed / "summary.json").exists()
+    # The declared folder appears only when the stage finished; the resume state waits beside it.
+    assert not killed.exists() and (work_dir(killed) / "last.pt").is_file()
     summary = run(params, data_dir=cache, seed=1, out_dir=killed, **kwargs)
     assert summary["resumed_from_epoch"] == 1
+    assert not work_dir(killed).exists() and (killed / "summary.json").is_file()
 
     for name in ("checkpoint.pt", "last.pt"):
         a, b = _states(full / name), _states(killed / name)
@@ -93,3 +96,42 @@ def test_resume_ignores_state_from_other_settings(setup, capsys):
     summary = get_stage("depth").run(changed, data_dir=cache, seed=2, out_dir=out, source="syn")
     assert summary["resumed_from_epoch"] is None
     assert "starting this stage afresh" in capsys.readouterr().err
+
+
+def test_stale_work_folder_from_other_settings_is_not_resumed(setup, capsys):
+    root, cache, params = setup
+    out = root / "stale"
+    with pytest.raises(StopTraining):
+        get_stage("depth").run(params, data_dir=cache, seed=3, out_dir=out, source="syn", hooks=[KillAfter(3)])
+    (work_dir(out) / "junk.txt").write_text("from the killed run")
+    changed = tiny_params()
+    changed["optim"]["lr"] = 1e-3
+    summary = get_stage("depth").run(changed, data_dir=cache, seed=3, out_dir=out, source="syn")
+    assert summary["resumed_from_epoch"] is None
+    assert "starting this stage afresh" in capsys.readouterr().err
+    assert not (out / "junk.txt").exists()  # the stale run's files do not leak into the new folder
+
+
+def test_truncated_last_pt_names_the_way_out(setup):
+    from arc.errors import CheckpointError
+
+    root, cache, params = setup
+    out = root / "truncated"
+    with pytest.raises(StopTraining):
+        get_stage("depth").run(params, data_dir=cache, seed=4, out_dir=out, source="syn", hooks=[KillAfter(3)])
+    last = work_dir(out) / "last.pt"
+    last.write_bytes(last.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match=r"delete .*last\.pt \(or pass --no-resume\)"):
+        get_stage("depth").run(params, data_dir=cache, seed=4, out_dir=out, source="syn")
+    summary = get_stage("depth").run(params, data_dir=cache, seed=4, out_dir=out, source="syn", resume=False)
+    assert summary["resumed_from_epoch"] is None
+
+
+def test_summary_records_provenance(setup):
+    root, cache, params = setup
+    summary = get_stage("depth").run(params, data_dir=cache, seed=5, out_dir=root / "prov", source="syn")
+    prov = summary["provenance"]
+    assert prov["torch"] == torch.__version__
+    assert prov["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert prov["threads"] == torch.get_num_threads() and prov["precision"] == "fp32"
+    assert len(prov["commit"]) == 40 or prov["commit"] == "unknown"

@@ -78,6 +78,16 @@ def read_checkpoint(path: str | Path, *, needed_for: str | None = None, role: st
     return data
 
 
+def read_resume_state(path: str | Path) -> dict:
+    """last.pt for resuming; an unreadable one (e.g. truncated by a full disk) names the way out."""
+    try:
+        return read_checkpoint(path)
+    except CheckpointError as exc:
+        raise CheckpointError(
+            f"{exc}. It is this stage's resume state: delete {path} (or pass --no-resume) to train the stage from scratch"
+        ) from None
+
+
 def module_record(module: nn.Module) -> dict:
     """{"name", "kwargs", "state_dict"} for a network built with ``build_model``."""
     spec = model_spec(module)

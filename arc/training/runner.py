@@ -6,8 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import shutil
 import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -19,7 +22,8 @@ from arc.training import checkpoint as ckpt
 from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, ValidationHook
 from arc.training.loop import Hook, StepFn, Trainer, TrainState
 from arc.training.optim import LRSchedule, make_schedule
-from arc.utils.atomic import atomic_torch_save, atomic_write_json
+from arc.utils.atomic import atomic_torch_save, atomic_write_json, publish_directory
+from arc.utils.provenance import provenance
 
 
 @dataclass
@@ -102,10 +106,42 @@ def _checkpoint_meta(ctx, plan: StagePlan, epoch: int, step: int, metrics: Mappi
     }
 
 
+def work_dir(out_dir: str | os.PathLike) -> Path:
+    """The undeclared sibling a stage trains in: ``<parent>/.<name>.partial``.
+
+    Neither Snakemake nor DVC knows it, so neither deletes it when it cleans a failed or
+    incomplete output, and the resume state (last.pt) survives every rerun; the declared
+    folder appears only when training finished (:func:`publish_directory`).
+    """
+    out_dir = Path(out_dir)
+    return out_dir.parent / f".{out_dir.name}.partial"
+
+
+def _prepare_work_dir(out: Path, resume: bool) -> Path:
+    work = work_dir(out)
+    if not resume:
+        shutil.rmtree(work, ignore_errors=True)
+    elif not work.exists() and (out / "last.pt").is_file():
+        # A finished folder (or one from before work folders): its last.pt is the resume state.
+        os.replace(out, work)
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def _clear(folder: Path) -> None:
+    """Drop a stale run's files (other settings, or killed before its first last.pt)."""
+    for child in folder.iterdir():
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+
+
 def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequence[Hook] = ()) -> dict:
-    """Train ``plan`` into ``ctx.out_dir`` (resuming from last.pt when it matches) and write summary.json."""
-    out = ctx.out_dir
-    out.mkdir(parents=True, exist_ok=True)
+    """Train ``plan`` into ``ctx.out_dir`` (resuming from last.pt when it matches) and write summary.json.
+
+    Everything is written into :func:`work_dir` first; ``ctx.out_dir`` appears (one rename) only
+    once summary.json is written, so no engine can take a half-trained stage for a finished one.
+    """
+    final_out = Path(ctx.out_dir)
+    out = _prepare_work_dir(final_out, resume)
     last_path, selected_path = out / "last.pt", out / "checkpoint.pt"
     fp = fingerprint(ctx, plan)
 
@@ -165,8 +201,8 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     )
 
     resumed_from = None
-    if resume and last_path.is_file():
-        state = ckpt.read_checkpoint(last_path)
+    state = ckpt.read_resume_state(last_path) if resume and last_path.is_file() else None
+    if state is not None:
         if state.get("fingerprint") == fp and state.get("stage") == ctx.stage:
             for role, net in plan.networks.items():
                 ckpt.load_state_checked(net, state["modules"][role]["state_dict"], path=last_path, role=role)
@@ -184,6 +220,9 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
             print(f"[{ctx.stage}] {last_path}: {done}", file=sys.stderr)
         else:
             print(f"[{ctx.stage}] {last_path} was written with other settings or inputs; starting this stage afresh", file=sys.stderr)
+            _clear(out)
+    else:
+        _clear(out)
 
     trainer.train()
 
@@ -204,8 +243,10 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
         "last_epoch_losses": progress.epoch_means() if progress.count else None,
         "modules": {**{r: rec["name"] for r, rec in plan.passengers.items()}, **{r: model_spec(plan.networks[r])["name"] for r in plan.saved_roles}},
         **plan.meta,
+        "provenance": provenance(ctx.device, "bf16" if ctx.runtime.use_bf16 else "fp32"),
     }
     atomic_write_json(out / "summary.json", _json_safe(summary))
+    publish_directory(out, final_out)
     return summary
 
 

@@ -7,6 +7,7 @@ Every writer goes to a temporary sibling first and renames it into place;
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import os
@@ -18,8 +19,39 @@ from typing import Any, Iterator
 import numpy as np
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _honour_umask(path: Path, *, directory: bool) -> None:
+    """mkstemp/mkdtemp create 0600/0700; give the result the mode a plain open()/mkdir() would."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_tmp(path: Path) -> None:
+    """Temp siblings ``.<name>.<pid>.*.tmp`` left by a killed writer (its pid is gone)."""
+    prefix = f".{path.name}."
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid_text = tmp.name[len(prefix):].split(".", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+            shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
+
+
 def _tmp_sibling(path: Path, suffix: str = "") -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".tmp", dir=path.parent)
+    _remove_stale_tmp(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=suffix + ".tmp", dir=path.parent)
     os.close(fd)
     return Path(name)
 
@@ -33,6 +65,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        _honour_umask(tmp, directory=False)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -78,16 +111,25 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    _remove_stale_tmp(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
+    _honour_umask(tmp, directory=True)
     try:
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    publish_directory(tmp, path)
+
+
+def publish_directory(src: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """Rename the finished folder ``src`` onto ``path`` (one rename; an existing ``path`` is replaced)."""
+    src, path = Path(src), Path(path)
     old = None
     if path.exists():
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
+        old = path.with_name(f".{path.name}.{os.getpid()}.old.tmp")
         os.replace(path, old)
-    os.replace(tmp, path)
+    os.replace(src, path)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+    return path

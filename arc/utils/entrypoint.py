@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from typing import Callable, Sequence
 
 from arc.errors import ArcError
@@ -17,6 +18,8 @@ from arc.utils.logs import tee_output
 
 # The exit status of a user error (bad setting, file or checkpoint); argparse uses it for bad options too.
 USER_ERROR = 2
+# Any other exception (its traceback is printed into --log first; Python's own status for one).
+INTERNAL_ERROR = 1
 
 
 def run_parsed(args: argparse.Namespace, run: Callable[[argparse.Namespace], object]) -> int:
@@ -32,6 +35,9 @@ def run_parsed(args: argparse.Namespace, run: Callable[[argparse.Namespace], obj
             # One line, no traceback: the message names the file or key and what was expected.
             print(f"error: {exc}", file=sys.stderr)
             return USER_ERROR
+        except Exception:  # noqa: BLE001 -- a bug, a full disk, a read-only folder: the traceback must reach the job's log
+            traceback.print_exc(file=sys.stderr)
+            return INTERNAL_ERROR
     return status if isinstance(status, int) else 0
 
 

@@ -39,7 +39,8 @@ def tee_output(log_path: str | Path | None) -> Iterator[None]:
         return
     log_path = Path(log_path)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log:
+    # Line-buffered: a job killed by SIGKILL or a wall time keeps everything printed up to then.
+    with open(log_path, "w", encoding="utf-8", buffering=1) as log:
         old_out, old_err = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = _Tee(old_out, log), _Tee(old_err, log)
         try:
