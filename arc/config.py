@@ -61,60 +61,141 @@ def _describe_schema_error(error, source: str) -> str:
     return f"{source}: key '{key}': {error.message}"
 
 
-def validate_params(params: dict, source: str = "params.yaml", check_paths: bool = True) -> dict:
-    """Raise ConfigError (naming the key and allowed values) unless ``params`` is valid."""
+def _validator():
+    """Draft 2020-12 with integers that are ints: jsonschema counts 8.0 as an integer, but
+    ``batch_size: 8.0`` or ``seeds: [0.0]`` break later (range(), DAG folder names like seed0.0)."""
     import jsonschema
 
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: isinstance(value, int) and not isinstance(value, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)(_schema())
+
+
+def schema_problems(params: dict, source: str) -> list[str]:
+    """One line per schema violation (duplicates from if/then branches merged)."""
+    errors = sorted(_validator().iter_errors(params), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
+    lines: list[str] = []
+    for error in errors:
+        line = _describe_schema_error(error, source)
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def config_problems(params: Any, source: str = "params.yaml", check_paths: bool = True) -> list[str]:
+    """Every problem of the settings themselves, one line each (empty: valid). The semantic rules
+    run only on a schema-valid mapping (they index keys the schema guarantees)."""
     if not isinstance(params, dict):
-        raise ConfigError(f"{source}: expected a mapping of settings at the top level, got {type(params).__name__}")
-    _check_finite(params, source)
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(params), key=lambda e: (len(list(e.absolute_path)), str(list(e.absolute_path))))
-    if errors:
-        raise ConfigError(_describe_schema_error(errors[0], source))
-    _check_semantics(params, source, check_paths)
+        return [f"{source}: expected a mapping of settings at the top level, got {type(params).__name__}"]
+    problems = _finite_problems(params, source)
+    problems += schema_problems(params, source)
+    if problems:
+        return problems
+    return _semantic_problems(params, source, check_paths)
+
+
+def validate_params(params: dict, source: str = "params.yaml", check_paths: bool = True) -> dict:
+    """Raise ConfigError (one line per problem, each naming the key and allowed values) unless valid."""
+    problems = config_problems(params, source, check_paths)
+    if problems:
+        raise ConfigError("\n".join(problems))
     return params
 
 
-def _check_finite(node: Any, source: str, key: str = "") -> None:
+def _finite_problems(node: Any, source: str, key: str = "") -> list[str]:
     """No NaN or infinity anywhere: NaN passes every range check of the schema (each comparison is
     False), and a NaN rho would even yield a DAG branch and a report that look current."""
     if isinstance(node, dict):
-        for name, value in node.items():
-            _check_finite(value, source, f"{key}.{name}" if key else str(name))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            _check_finite(value, source, f"{key}[{i}]")
-    elif isinstance(node, float) and not math.isfinite(node):
-        raise ConfigError(f"{source}: key '{key}' = {node} is not a finite number; expected a finite value")
+        return [p for name, value in node.items() for p in _finite_problems(value, source, f"{key}.{name}" if key else str(name))]
+    if isinstance(node, list):
+        return [p for i, value in enumerate(node) for p in _finite_problems(value, source, f"{key}[{i}]")]
+    if isinstance(node, float) and not math.isfinite(node):
+        return [f"{source}: key '{key}' = {node} is not a finite number; expected a finite value"]
+    return []
 
 
-def _check_semantics(params: dict, source: str, check_paths: bool) -> None:
+# Which stages train each ARC module: a row listing the module must train it.
+MODULE_STAGES = {"A": ("attention",), "I": ("inpainting",), "T": ("translator",)}
+BENCHMARK_FAMILY = {"nyu-pbrs": "indoor", "kitti-vkitti": "outdoor", "synthrooms-indoor": "indoor",
+                    "synthrooms-outdoor": "outdoor"}
+# The Snakefile and dvc.yaml write the decoded cache here; any other value would be silently ignored.
+CACHE_ROOT = "data/cache"
+
+
+def _row_problems(name: str, row: dict, source: str) -> list[str]:
+    if row["stages"][-1] in PEER_STAGES:
+        try:
+            check_peer_row(row, f"{source}: rows.{name}")
+        except ConfigError as exc:
+            return [str(exc)]
+        return []
+    problems = []
+    if row["stages"][0] != "depth":
+        problems.append(f"{source}: key 'rows.{name}.stages' must start with 'depth' (D is pretrained first)")
+    for module, stages in MODULE_STAGES.items():
+        trained = [s for s in stages if s in row["stages"]]
+        if trained and module not in row["modules"]:
+            problems.append(f"{source}: key 'rows.{name}.stages' trains '{trained[0]}' but 'rows.{name}.modules' lacks {module}")
+        if module in row["modules"] and not trained:
+            problems.append(f"{source}: key 'rows.{name}.stages' = {row['stages']}: module {module} in 'rows.{name}.modules' "
+                            f"needs stage '{stages[0]}' before 'finetune'")
+    if "I" in row["modules"] and "A" not in row["modules"]:
+        problems.append(f"{source}: key 'rows.{name}.modules': I (inpainting) needs A (its holes come from A)")
+    return problems
+
+
+def _size_problems(params: dict, source: str) -> list[str]:
+    """An encoder that halves the input n times needs sides divisible by 2**n (else the skip
+    connections do not line up and the first training step fails)."""
+    height, width = benchmark_size(params)
+    problems = []
+    for key, model in params["models"].items():
+        n = model.get("num_downsamples") if isinstance(model, dict) else None
+        if n and (height % 2 ** n or width % 2 ** n):
+            problems.append(f"{source}: key 'models.{key}.num_downsamples' = {n}: the {height}x{width} input of benchmark "
+                            f"'{params['benchmark']}' is not divisible by 2**{n} = {2 ** n}; expected sides divisible by it")
+    return problems
+
+
+def _protocol_problems(params: dict, source: str) -> list[str]:
+    from arc.evaluation.protocols import PROTOCOLS
+
+    name, bench = params["evaluation"]["protocol"], params["benchmark"]
+    family = BENCHMARK_FAMILY.get(bench)
+    if family and name in PROTOCOLS and PROTOCOLS[name].family != family:
+        fits = sorted(p for p, proto in PROTOCOLS.items() if proto.family == family)
+        return [f"{source}: key 'evaluation.protocol' = {name!r} is an {PROTOCOLS[name].family} protocol, but benchmark "
+                f"'{bench}' is {family}; expected one of {', '.join(fits)}"]
+    return []
+
+
+def _semantic_problems(params: dict, source: str, check_paths: bool) -> list[str]:
+    problems = []
     rows = params["rows"]
     missing_rows = [r for r in TABLE_ROWS if r not in rows]
     if missing_rows:
-        raise ConfigError(f"{source}: key 'rows' lacks {', '.join(missing_rows)}; the DAG expects rows {', '.join(TABLE_ROWS)}")
-    stage_needs = {"attention": "A", "inpainting": "I", "translator": "T"}
+        problems.append(f"{source}: key 'rows' lacks {', '.join(missing_rows)}; the DAG expects rows {', '.join(TABLE_ROWS)}")
     for name, row in rows.items():
-        if row["stages"][-1] in PEER_STAGES:
-            check_peer_row(row, f"{source}: rows.{name}")
-            continue
-        if row["stages"][0] != "depth":
-            raise ConfigError(f"{source}: key 'rows.{name}.stages' must start with 'depth' (D is pretrained first)")
-        for stage, module in stage_needs.items():
-            if stage in row["stages"] and module not in row["modules"]:
-                raise ConfigError(f"{source}: key 'rows.{name}.stages' trains '{stage}' but 'rows.{name}.modules' lacks {module}")
-        if "I" in row["modules"] and "A" not in row["modules"]:
-            raise ConfigError(f"{source}: key 'rows.{name}.modules': I (inpainting) needs A (its holes come from A)")
+        problems += _row_problems(name, row, source)
     if params["rho"] not in params["rho_sweep"]:
-        raise ConfigError(
+        problems.append(
             f"{source}: key 'rho' = {params['rho']} must be one of 'rho_sweep' {params['rho_sweep']} "
             "(the Table-2 ARC:full row is the sweep branch at rho)")
     tau = params["training"]["attention"]
     if tau["tau_end"] > tau["tau_start"]:
-        raise ConfigError(f"{source}: key 'training.attention.tau_end' = {tau['tau_end']} must be <= tau_start = {tau['tau_start']}")
+        problems.append(f"{source}: key 'training.attention.tau_end' = {tau['tau_end']} must be <= tau_start = {tau['tau_start']}")
+    if (params["training"].get("gasda") or {}).get("stereo"):
+        problems.append(f"{source}: key 'training.gasda.stereo' = true: the stereo photometric term is not implemented "
+                        "(no benchmark here caches right images); expected false")
+    if params["data"].get("cache_root", CACHE_ROOT) != CACHE_ROOT:
+        problems.append(f"{source}: key 'data.cache_root' = {params['data']['cache_root']!r}: the workflow always caches "
+                        f"under {CACHE_ROOT}; expected {CACHE_ROOT!r} (make {CACHE_ROOT} a symbolic link to move it)")
+    problems += _size_problems(params, source)
+    problems += _protocol_problems(params, source)
     if check_paths:
-        _check_dataset_paths(params, source)
+        problems += _dataset_path_problems(params, source)
+    return problems
 
 
 def required_dataset_paths(params: dict) -> dict[str, Any]:
@@ -133,16 +214,18 @@ def required_dataset_paths(params: dict) -> dict[str, Any]:
     return {}
 
 
-def _check_dataset_paths(params: dict, source: str) -> None:
+def _dataset_path_problems(params: dict, source: str) -> list[str]:
+    problems = []
     for key, value in required_dataset_paths(params).items():
         if value is None:
-            raise ConfigError(f"{source}: key '{key}' is null, but benchmark '{params['benchmark']}' needs it; "
-                              "set it to the path of your download (see docs/real-data.md)")
-        if not Path(value).exists():
-            raise ConfigError(f"{source}: key '{key}' = '{value}' does not exist; "
-                              f"benchmark '{params['benchmark']}' reads it (see docs/real-data.md)")
+            problems.append(f"{source}: key '{key}' is null, but benchmark '{params['benchmark']}' needs it; "
+                            "set it to the path of your download (see docs/real-data.md)")
+        elif not Path(value).exists():
+            problems.append(f"{source}: key '{key}' = '{value}' does not exist; "
+                            f"benchmark '{params['benchmark']}' reads it (see docs/real-data.md)")
     if params["benchmark"] in ("nyu-pbrs", "kitti-vkitti") and "real_size" not in params["data"]:
-        raise ConfigError(f"{source}: missing key 'data.real_size' (height, width the real-data benchmark is resized to)")
+        problems.append(f"{source}: missing key 'data.real_size' (height, width the real-data benchmark is resized to)")
+    return problems
 
 
 def load_params(path: str | Path = "params.yaml", check_paths: bool = True) -> dict:
@@ -183,26 +266,47 @@ def use_preset(name: str, target: Path = Path("params.yaml")) -> Path:
         raise ConfigError(f"{src}: no such preset; available: {', '.join(list_presets()) or 'none'}")
     load_params(src, check_paths=False)
     if target.exists():
-        shutil.copyfile(target, target.with_suffix(".yaml.bak"))
+        shutil.copyfile(target, backup_path(target))
     from arc.utils.atomic import atomic_write_text
     atomic_write_text(target, src.read_text())
     return src
 
 
-def check_dataset_contents(params: dict) -> list[str]:
-    """For a real-data benchmark: open every configured folder, check its layout and that it holds
-    enough frames for the sampling (the first workflow step runs the same code); one line per
-    source saying what was found. Generated benchmarks: nothing to check."""
-    if params["benchmark"] in SYNTHROOMS_FAMILY:
-        return []
-    from arc.data.benchmarks import plan_sources
+def backup_path(target: Path) -> Path:
+    """``params.yaml.<UTC time>.bak``, new each time: a second switch must not overwrite the first backup."""
+    from datetime import datetime, timezone
 
-    return plan_sources(params).found
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    path = target.with_name(f"{target.name}.{stamp}.bak")
+    while path.exists():  # two switches within one microsecond
+        stamp += "0"
+        path = target.with_name(f"{target.name}.{stamp}.bak")
+    return path
 
 
 def _cmd_validate(args) -> int:
-    params = load_params(args.params, check_paths=not args.no_paths)
-    found = [] if args.no_paths else check_dataset_contents(params)
+    import sys
+
+    path = Path(args.params)
+    if not path.is_file():
+        raise ConfigError(f"{path}: settings file not found (run from the repository root, or pass --params)")
+    try:
+        params = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    problems = config_problems(params, str(path), check_paths=False)
+    found: list[str] = []
+    if not problems and not args.no_paths:
+        from arc.preflight import run_problems
+
+        problems = _dataset_path_problems(params, str(path))
+        found, more = run_problems(params, datasets=not problems)
+        problems += more
+    if problems:
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        print(f"{path}: {len(problems)} problem(s); nothing was run", file=sys.stderr)
+        return 2
     print(f"{args.params}: valid (preset '{params['preset']}', benchmark '{params['benchmark']}', "
           f"{len(params['seeds'])} seeds, rho sweep {params['rho_sweep']})")
     for line in found:
@@ -212,7 +316,7 @@ def _cmd_validate(args) -> int:
 
 def _cmd_preset(args) -> int:
     src = use_preset(args.name, Path(args.params))
-    print(f"{args.params} <- {src} (previous settings saved as {Path(args.params).with_suffix('.yaml.bak')}); "
+    print(f"{args.params} <- {src} (previous settings kept as {args.params}.<UTC time>.bak); "
           "Snakemake and DVC both read it")
     return 0
 

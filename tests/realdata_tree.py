@@ -85,15 +85,18 @@ def _nyu_pairs() -> list[tuple[Path, Path]]:
                      FIXTURES / "nyu_unidepth" / "depth" / "sync_depth_00000.png")]
 
 
-def nyu_pbrs_tree(root: Path, n_pbrs: int = 8) -> dict:
+def nyu_pbrs_tree(root: Path, n_pbrs: int = 8, pool: Path = NYU_POOL_EXCERPT, only: set[str] | None = None) -> dict:
     """NYU raw/sync frames at the paths of the BTS list excerpt, the labelled .mat (its first test
     frames are the four real NYU pairs), NYU's official splits.mat, and PBRS in mlt_v2/depth_v2.
+    ``only``: link just these lines of ``pool`` (a 24,231-line pool takes ~10 s to link in full).
     Returns the data.nyu / data.pbrs settings pointing at them."""
     from scipy.io import loadmat
 
     sync = root / "nyu_v2" / "sync"
     pairs = _nyu_pairs()[:3]  # the raw frames are JPEG; the UniDepth PNG goes into the labelled set
-    for i, line in enumerate(NYU_POOL_EXCERPT.read_text().splitlines()):
+    for i, line in enumerate(pool.read_text().splitlines()):
+        if only is not None and line.strip() not in only:
+            continue
         rgb_rel, depth_rel = line.split()[:2]
         rgb, depth = pairs[i % len(pairs)]
         _link(rgb, sync / rgb_rel.lstrip("/"))
@@ -117,7 +120,7 @@ def nyu_pbrs_tree(root: Path, n_pbrs: int = 8) -> dict:
               pbrs / "depth_v2" / house / f"{cam}_depth.png")
     return {
         "nyu": {"raw_root": str(sync), "labeled_mat": str(labeled), "splits_mat": str(NYU_SPLITS_MAT),
-                "train_pool_list": str(NYU_POOL_EXCERPT)},
+                "train_pool_list": str(pool)},
         "pbrs": {"root": str(pbrs)},
         "real_test_frames": len(test),
     }
@@ -176,3 +179,24 @@ def kitti_vkitti_tree(root: Path, train_drives: int = 2, frames_per_drive: int =
         "listed": len(entries),
         "without_annotation": len(no_gt),
     }
+
+
+# --- VGG weights -----------------------------------------------------------------------------
+def write_vgg_features(path: Path, arch: str = "vgg16") -> Path:
+    """A state_dict with torchvision's ``features.<i>.weight|bias`` keys and shapes for ``arch``
+    (zeros: what `arc config validate` checks is the file's structure, not ImageNet's values)."""
+    import torch
+    from torchvision.models.vgg import cfgs
+    from arc.preflight import VGG_CONFIGS
+
+    state, index, channels = {}, 0, 3
+    for item in cfgs[VGG_CONFIGS[arch]]:  # torchvision's indices: conv, ReLU per layer; one per pool
+        if item == "M":
+            index += 1
+            continue
+        state[f"features.{index}.weight"] = torch.zeros(int(item), channels, 3, 3)
+        state[f"features.{index}.bias"] = torch.zeros(int(item))
+        index, channels = index + 2, int(item)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return path

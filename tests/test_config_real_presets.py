@@ -20,6 +20,9 @@ from pipeline_copy import ROOT
 
 def _params(preset: str, tree: dict, **counts) -> dict:
     params = yaml.safe_load((ROOT / "configs" / f"{preset}.yaml").read_text())
+    params["runtime"]["device"] = "cpu"  # the dataset checks; the GPU line: tests/test_config_preflight.py
+    params["models"]["vgg"]["weights"] = None
+    params["models"]["vgg"]["fallback"] = "random"
     for dataset, settings in tree.items():
         if isinstance(settings, dict):
             params["data"][dataset].update(settings)

@@ -25,8 +25,14 @@ def prepare_source(params: dict, out: str | os.PathLike) -> Path:
     bench = params["benchmark"]
     if bench in SYNTHROOMS_FAMILY:
         return _generate_synthrooms(params, Path(out))
-    # The same checks as `arc config validate`, so a wrong folder fails here, before any training job.
+    # The same checks as `arc config validate`, so a wrong folder, missing VGG weights or an absent
+    # GPU fail here, before any training job.
+    from arc.preflight import run_problems
+
     plan = plan_sources(params)
+    _, problems = run_problems(params, datasets=False)
+    if problems:
+        raise DataError("\n".join(problems))
     for line in plan.found:
         print(f"found: {line}")
     with atomic_directory(out) as tmp:

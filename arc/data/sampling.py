@@ -36,6 +36,11 @@ def read_split_list(path: str | os.PathLike) -> list[str]:
     entries = [line for line in lines if line and not line.startswith("#")]
     if not entries:
         raise DataError(f"{path}: split list has no entries; expected one entry per line")
+    for number, line in enumerate(lines, 1):
+        # An entry is a path inside the dataset root; '..' would read files outside it.
+        if line and not line.startswith("#") and any(".." in field.replace("\\", "/").split("/") for field in line.split()):
+            raise DataError(f"{path}:{number}: entry {line!r} climbs out of the dataset root with '..'; "
+                            "expected paths inside the root")
     return entries
 
 
