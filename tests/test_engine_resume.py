@@ -1,0 +1,88 @@
+"""A training job killed mid-run (kill -9 once its first last.pt exists), rerun by Snakemake the ways a
+user or the SLURM profile would, continues from its last epoch and ends bit-identical to an
+uninterrupted run; the half-trained folder is never taken for a finished one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+import yaml
+
+from engine_kill import kill_when, start
+from pipeline_copy import project_copy, run
+
+B = "synthrooms-indoor"
+TARGET = f"runs/{B}/seed0/mix"
+WORK = f"runs/{B}/seed0/.mix.partial"
+SLURM_PROFILE_FLAGS = ["--retries", "1", "--rerun-incomplete"]  # profiles/slurm/config.yaml
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    root = project_copy(tmp_path_factory.mktemp("engine") / "p", "smoke")
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["training"]["depth"]["epochs"] = 4  # epoch 1's last.pt appears well before the end
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["snakemake", "--cores", "1", f"data/cache/{B}"], root)
+    # The uninterrupted run, by the rule's own command.
+    run(["python", "workflow/scripts/train_depth.py", "--params", "params.yaml", "--data", f"data/cache/{B}",
+         "--row", "mix", "--seed", "0", "--out", "reference"], root)
+    return root
+
+
+@pytest.fixture
+def clean(pipeline):
+    for path in (TARGET, WORK, ".snakemake/incomplete", ".snakemake/locks"):
+        shutil.rmtree(pipeline / path, ignore_errors=True)
+    return pipeline
+
+
+def _assert_resumed_and_identical(root):
+    summary = json.loads((root / TARGET / "summary.json").read_text())
+    assert summary["resumed_from_epoch"] == 1, summary
+    assert not (root / WORK).exists()
+    ref = json.loads((root / "reference" / "summary.json").read_text())
+    assert summary["val"] == ref["val"] and summary["selected_epoch"] == ref["selected_epoch"]
+    for name in ("checkpoint.pt", "last.pt"):
+        a = torch.load(root / "reference" / name, weights_only=True)["modules"]
+        b = torch.load(root / TARGET / name, weights_only=True)["modules"]
+        for role in a:
+            for key, tensor in a[role]["state_dict"].items():
+                assert torch.equal(tensor, b[role]["state_dict"][key]), (name, role, key)
+
+
+def test_killed_job_is_not_taken_for_finished_and_resumes_on_rerun(clean):
+    """--keep-incomplete (the README's old advice), kill, then a plain rerun: it resumes, not 'Nothing to be done'."""
+    root = clean
+    proc = start(["snakemake", "--cores", "1", "--keep-incomplete", TARGET], root)
+    kill_when(root / WORK / "last.pt", "train_depth.py", root, proc)
+    assert proc.wait(timeout=120) != 0
+    assert not (root / TARGET).exists(), "a half-trained stage must not look finished"
+    rerun = run(["snakemake", "--cores", "1", TARGET], root)
+    assert "Nothing to be done" not in rerun.stdout + rerun.stderr
+    _assert_resumed_and_identical(root)
+
+
+def test_killed_job_is_retried_and_resumes_under_the_slurm_profile_flags(clean):
+    """The SLURM profile's retries/rerun-incomplete: the retried job (a wall-time kill) continues."""
+    root = clean
+    proc = start(["snakemake", "--cores", "1", *SLURM_PROFILE_FLAGS, TARGET], root)
+    kill_when(root / WORK / "last.pt", "train_depth.py", root, proc)
+    out = proc.communicate(timeout=300)[0]
+    assert proc.returncode == 0, out[-4000:]
+    _assert_resumed_and_identical(root)
+
+
+def test_resume_after_snakemake_itself_was_killed(clean):
+    """A node failure kills snakemake with its job: --unlock, then the profile's flags resume it."""
+    root = clean
+    proc = start(["snakemake", "--cores", "1", TARGET], root)
+    kill_when(root / WORK / "last.pt", "train_depth.py", root, proc)
+    proc.kill()
+    proc.wait(timeout=60)
+    run(["snakemake", "--cores", "1", "--unlock", TARGET], root)
+    run(["snakemake", "--cores", "1", *SLURM_PROFILE_FLAGS, TARGET], root)
+    _assert_resumed_and_identical(root)
