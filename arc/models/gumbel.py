@@ -1,10 +1,11 @@
-"""Binary-mask relaxation for the attention module (ARC eq. 1).
+"""Binary-mask relaxation for the attention module.
 
-A keep/remove decision per pixel with P(keep) = sigmoid(logit) is relaxed by
-adding ONE logistic noise sample L = log(u) - log(1 - u), u ~ U(0, 1) (the
-difference of two Gumbel samples, i.e. the binary Gumbel-softmax / Concrete),
-and squashing with sigmoid(. / tau). As tau -> 0 the sample becomes the hard
-decision 1[logit + L > 0], which is 1 with probability exactly sigmoid(logit).
+The soft mask is sigmoid((logit + noise) / tau) with one noise sample per pixel (or cell):
+
+- ``noise="gumbel"`` (ARC eq. 1 and the authors' code): ONE Gumbel sample G = -log(-log u),
+  u ~ U(0, 1). As tau -> 0 the mask is 1[logit + G > 0]; at logit 0, P(keep) = 1 - 1/e ~ 0.632.
+- ``noise="logistic"`` (the project's default): L = log(u) - log(1 - u), the difference of two
+  Gumbel samples (binary Concrete). As tau -> 0, P(keep) = sigmoid(logit) exactly (0.5 at logit 0).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from __future__ import annotations
 import torch
 
 _UNIFORM_EPS = 1e-6  # keeps log(u) and log(1 - u) finite
+NOISES = ("logistic", "gumbel")
 
 
 def gumbel_sigmoid(
-    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None, noise_cell: int = 1
+    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None, noise_cell: int = 1, noise: str = "logistic"
 ) -> torch.Tensor:
     """Soft, differentiable keep mask in (0, 1); pass ``generator`` for reproducible noise.
 
@@ -27,6 +29,8 @@ def gumbel_sigmoid(
         raise ValueError(f"gumbel_sigmoid: temperature tau must be > 0, got {tau!r}")
     if int(noise_cell) < 1:
         raise ValueError(f"gumbel_sigmoid: noise_cell must be >= 1, got {noise_cell!r}")
+    if noise not in NOISES:
+        raise ValueError(f"gumbel_sigmoid: noise must be one of {NOISES}, got {noise!r}")
     # Noise is drawn in float32 (1 - eps is not representable in half precision) on the
     # generator's device, so a CPU generator also drives CUDA logits reproducibly.
     noise_device = generator.device if generator is not None else logits.device
@@ -35,12 +39,12 @@ def gumbel_sigmoid(
         shape = (*logits.shape[:-2], -(-logits.shape[-2] // noise_cell), -(-logits.shape[-1] // noise_cell))
     u = torch.rand(shape, generator=generator, device=noise_device, dtype=torch.float32)
     u = u.clamp(_UNIFORM_EPS, 1.0 - _UNIFORM_EPS)
-    noise = torch.log(u) - torch.log1p(-u)
+    sample = -torch.log(-torch.log(u)) if noise == "gumbel" else torch.log(u) - torch.log1p(-u)
     if noise_cell > 1:
-        noise = noise.repeat_interleave(noise_cell, -2).repeat_interleave(noise_cell, -1)
-        noise = noise[..., : logits.shape[-2], : logits.shape[-1]]
-    noise = noise.to(device=logits.device, dtype=logits.dtype)
-    return torch.sigmoid((logits + noise) / tau)
+        sample = sample.repeat_interleave(noise_cell, -2).repeat_interleave(noise_cell, -1)
+        sample = sample[..., : logits.shape[-2], : logits.shape[-1]]
+    sample = sample.to(device=logits.device, dtype=logits.dtype)
+    return torch.sigmoid((logits + sample) / tau)
 
 
 def hard_mask(logits: torch.Tensor) -> torch.Tensor:

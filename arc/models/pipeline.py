@@ -56,6 +56,7 @@ class ARCPipeline(nn.Module):
         generator: torch.Generator | None = None,
         noise_cell: int = 1,
         mask: torch.Tensor | None = None,
+        noise: str = "logistic",
     ) -> dict[str, torch.Tensor | None]:
         """Run every present module; ``hard`` defaults to ``not self.training``.
 
@@ -84,7 +85,7 @@ class ARCPipeline(nn.Module):
                         "ARCPipeline: a soft (Gumbel-sigmoid) mask needs a temperature tau; "
                         "pass tau=..., or hard=True for the binary evaluation mask"
                     )
-                mask = gumbel_sigmoid(mask_logits, tau, generator=generator, noise_cell=noise_cell)
+                mask = gumbel_sigmoid(mask_logits, tau, generator=generator, noise_cell=noise_cell, noise=noise)
             masked = mask * translated
             if self.inpainter is not None:
                 inpainted = compose_inpainting(translated, mask, self.inpainter(masked), use_hard)

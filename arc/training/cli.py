@@ -20,7 +20,7 @@ STAGE_HELP = {
     "translator": "train T (real->syn) as a CycleGAN with its s2r twin",
     "attention": "pretrain A with D (and T) fixed: depth L1 + KL sparsity, Gumbel temperature schedule",
     "inpainting": "pretrain I on holes from A's masks: L1 + perceptual + style + adversarial",
-    "joint": "train D and A jointly (T fixed)",
+    "joint": "train D and A jointly (T and I fixed)",
     "finetune": "modular coordinate descent (Alg. 1) for a row, A fixed",
     "t2net": "peer T2Net: a syn->real translator trained end to end with D (+ supervised real L1)",
     "crdoco": "peer CrDoCo: two depth nets over the frozen CycleGAN, cross-domain consistency (+ real L1)",
@@ -32,7 +32,8 @@ CHECKPOINT_FLAGS = {
     "translator": (),
     "attention": (("depth", True, "D checkpoint (depth stage)"), ("translator", False, "T checkpoint; A then sees T(x) through D")),
     "inpainting": (("attention", True, "A checkpoint (attention stage)"), ("translator", False, "T checkpoint (if A was trained on T(x))")),
-    "joint": (("depth", True, "D checkpoint"), ("attention", True, "A checkpoint"), ("translator", False, "T checkpoint")),
+    "joint": (("depth", True, "D checkpoint"), ("attention", True, "A checkpoint"), ("translator", False, "T checkpoint"),
+              ("inpainter", False, "I checkpoint (I in the loop, the authors' step 5)")),
     "finetune": (
         ("depth", True, "D checkpoint (depth stage)"),
         ("translator", False, "T checkpoint (rows with T)"),

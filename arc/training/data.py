@@ -4,8 +4,10 @@ Training reads only ``syn_train``, ``real_train`` and ``real_val`` of a benchmar
 ``real_test`` is never opened here. Batch order is a pure function of (seed, split, epoch)
 so a resumed stage sees exactly the batches an uninterrupted run would.
 
-Epoch length, for every stage: as many steps as one pass over the larger of syn_train and
-real_train (the authors' paired real+syn loader), whatever domains the stage draws from. Each
+Epoch length, for every stage (``training.epoch: synthetic``, the default): as many steps as one
+pass over the larger of syn_train and real_train, whatever domains the stage draws from. (The
+authors' paired loader instead makes one pass over the real set, each real image with a random
+synthetic one: ``training.epoch: real``, arc.training.recipe.) Each
 domain a stage uses is cycled (reshuffled every pass), so the larger set is seen exactly once
 per epoch and every stage/row gets the same update budget per epoch (the real-only baseline and
 the real-only phases are not under-trained because the real set is 10x smaller).

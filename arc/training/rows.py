@@ -9,7 +9,7 @@ workflow's run folders (runs/<benchmark>/seed<S>/<name>/):
     translator   translator
     attention    attention-rho<R>  | attention_t-rho<R>   (_t: trained on T(x))
     inpainting   inpainting-rho<R> | inpainting_t-rho<R>
-    joint        joint-rho<R>      | joint_t-rho<R>
+    joint        joint-rho<R>      | joint_t-rho<R>   (joint_ti / joint_i: after inpainting, I in the loop)
     finetune     <row>-rho<R> (rows with A) | <row>
     t2net / crdoco / gasda (peer rows)   <row>
 
@@ -34,7 +34,7 @@ DEPTH_RUN = {"syn": "syn_only", "real": "real_only", "mix": "mix"}
 # Stages that must come before a stage when the row has them.
 ORDER_BEFORE = {
     "attention": ("translator",),
-    "inpainting": ("attention", "translator", "joint"),
+    "inpainting": ("attention", "translator"),
     "joint": ("attention", "translator"),
     "finetune": ("translator", "attention", "inpainting", "joint"),
 }
@@ -149,8 +149,10 @@ def _plan(spec: dict, row: str, rho, tag: str) -> list[StageStep]:
             step = StageStep("inpainting", f"inpainting{t}-{tag}", {}, needs)
             made["inpainter"] = step.name
         elif stage == "joint":
-            needs = {k: made[k] for k in ("depth", "attention", "translator") if k in made}
-            step = StageStep("joint", f"joint{t}-{tag}", {"rho": rho}, needs)
+            # after inpainting: I in the loop (the authors' step 5), in the folder name too
+            needs = {k: made[k] for k in ("depth", "attention", "translator", "inpainter") if k in made}
+            i = "i" if "inpainter" in needs else ""
+            step = StageStep("joint", f"joint{t}{i}-{tag}", {"rho": rho}, needs)
             made["depth"] = made["attention"] = step.name
         else:  # finetune
             needs = {k: made[k] for k in ("depth", "translator", "attention", "inpainter") if k in made}

@@ -17,6 +17,12 @@ Documented options (training.attention; defaults = the paper):
               recorded in A's weights, see AttentionNet.test_keep_fraction)
   kl          batch (eq. 2 on the batch keep rate) | image (eq. 2 averaged over images)
   noise_cell  1 = per-pixel Gumbel noise | n > 1 = one sample per n x n cell (region removals)
+  mask_noise  logistic (binary Concrete) | gumbel (eq. 1, the authors' code; arc.models.gumbel)
+  objective   depth (above, default) | cyclegan: the authors' stage 3, A inside a fresh CycleGAN
+              with no depth loss (arc.training.stages.attention_cyclegan); D and T then serve
+              only the validation diagnostics
+  rho         the KL target of this stage (the authors: 0.99 here, 0.85 in the joint stage);
+              default: the row's rho. The test mask's rho_quantile and the folder use the row's rho.
 """
 
 from __future__ import annotations
@@ -26,11 +32,13 @@ from typing import Sequence
 from arc.errors import ConfigError
 from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.sparsity import check_rho, kl_sparsity
-from arc.models.gumbel import linear_temperature
+from arc.models.gumbel import gumbel_sigmoid, linear_temperature
 from arc.models.pipeline import ARCPipeline
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.recipe import mask_noise, stage_optim
 from arc.training.runner import StagePlan, run_training
+from arc.training.stages import attention_cyclegan
 from arc.training.stages.common import (
     build_network,
     check_epochs,
@@ -97,6 +105,17 @@ def run(
     lambda_adv = check_weight(cfg.get("lambda_adversarial"), f"training.{STAGE}.lambda_adversarial")
     rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
     test_mask, per_image_kl, noise_cell = mask_settings(params)
+    noise = mask_noise(params)
+    objective = cfg.get("objective", "depth")
+    if objective not in ("depth", "cyclegan"):
+        raise ConfigError(f"training.{STAGE}.objective = {objective!r}: expected depth | cyclegan")
+    kl_rho = check_rho(cfg["rho"], f"training.{STAGE}.rho") if "rho" in cfg else rho
+    if objective == "cyclegan":
+        translator_cfg = section(params, "training", "translator")
+        lambda_cycle = check_weight(translator_cfg.get("lambda_cycle"), "training.translator.lambda_cycle")
+        lambda_identity = check_weight(translator_cfg.get("lambda_identity"), "training.translator.lambda_identity")
+        if lambda_adv > 0:
+            raise ConfigError(f"training.{STAGE}.lambda_adversarial = {lambda_adv}: the cyclegan objective has its own GAN terms; set it to 0")
     ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("real", "syn"))
     check_input_size(params, ["depth", "translator"] if translator else ["depth"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
 
@@ -105,7 +124,7 @@ def run(
         nets["translator"] = freeze(load_upstream(translator, "translator", stage=STAGE, flag="--translator", params=params))
     nets["attention"] = build_network(params, "attention")
     nets["attention"].set_test_keep_fraction(rho if test_mask == "rho_quantile" else None)
-    optimizers = {"attention": make_adam(nets["attention"].parameters(), params["optim"])}
+    optimizers = {"attention": make_adam(nets["attention"].parameters(), stage_optim(params, STAGE))}
     gan = GANLoss("bce")
     if lambda_adv > 0:
         nets["disc_attention"] = build_network(params, "disc_attention")
@@ -113,22 +132,31 @@ def run(
             nets["disc_attention"], "disc_attention", ctx.data.height, ctx.data.width,
             "lower models.patch_discriminator.num_layers or set training.attention.lambda_adversarial: 0",
         )
-        optimizers["disc_attention"] = make_adam(nets["disc_attention"].parameters(), params["optim"], discriminator=True)
+        optimizers["disc_attention"] = make_adam(nets["disc_attention"].parameters(), stage_optim(params, STAGE), discriminator=True)
+    if objective == "cyclegan":
+        nets.update(attention_cyclegan.build(params))
+        check_discriminator_fits(nets["cyclegan_disc_syn"], "disc_syn", ctx.data.height, ctx.data.width,
+                                 "lower models.patch_discriminator.num_layers")
+        gens = [p for name in attention_cyclegan.GENERATORS for p in nets[name].parameters()]
+        # one Adam for the generators and A, as the authors' netG_optimizer (Adam is per parameter)
+        optimizers["cyclegan_generators"] = make_adam(gens, stage_optim(params, STAGE))
+        discs = [p for name in attention_cyclegan.DISCRIMINATORS for p in nets[name].parameters()]
+        optimizers["cyclegan_discriminators"] = make_adam(discs, stage_optim(params, STAGE), discriminator=True)
     for net in nets.values():
         net.to(ctx.device)
     pipeline = ARCPipeline(nets["depth"], attention=nets["attention"], translator=nets.get("translator"))
     front = front_of(attention=nets["attention"], translator=nets.get("translator"))
-    domains = ("real", "syn") if lambda_adv > 0 else ("real",)
+    domains = ("real", "syn") if lambda_adv > 0 or objective == "cyclegan" else ("real",)
     total_steps = epochs * ctx.steps_per_epoch
 
     def step(batch, state) -> dict[str, float]:
         real = ctx.to_device(batch["real"])
         tau = linear_temperature(state.step, total_steps, tau_start, tau_end)
         with ctx.runtime.autocast():
-            out = pipeline(real["rgb"], tau=tau, hard=False, generator=ctx.generator, noise_cell=noise_cell)
+            out = pipeline(real["rgb"], tau=tau, hard=False, generator=ctx.generator, noise_cell=noise_cell, noise=noise)
             losses = {
                 "depth_real": depth_l1(out["depth_unit"], real, ctx.data.max_depth),
-                "kl": kl_sparsity(out["mask"].float(), rho, per_image=per_image_kl),
+                "kl": kl_sparsity(out["mask"].float(), kl_rho, per_image=per_image_kl),
             }
             total = losses["depth_real"] + lambda_kl * losses["kl"]
             if lambda_adv > 0:
@@ -144,20 +172,42 @@ def run(
             optimize(losses["disc"], optimizers["disc_attention"])
         return scalars({**losses, "total": total, "keep_rate": out["mask"].mean(), "tau": tau})
 
+    def step_cyclegan(batch, state) -> dict[str, float]:
+        x_r = ctx.to_device(batch["real"])["rgb"]
+        x_s = ctx.to_device(batch["syn"])["rgb"]
+        tau = linear_temperature(state.step, total_steps, tau_start, tau_end)
+        for name in attention_cyclegan.DISCRIMINATORS:
+            nets[name].requires_grad_(False)
+        with ctx.runtime.autocast():
+            mask = gumbel_sigmoid(nets["attention"](x_r), tau, generator=ctx.generator, noise_cell=noise_cell, noise=noise)
+            fakes, losses = attention_cyclegan.generator_losses(nets, gan, mask, x_r, x_s)
+            losses["kl"] = kl_sparsity(mask.float(), kl_rho, per_image=per_image_kl)
+            total = (losses["gan_r2s"] + losses["gan_s2r"] + lambda_cycle * losses["cycle"]
+                     + lambda_identity * losses["identity"] + lambda_kl * losses["kl"])
+        optimize(total, optimizers["attention"], optimizers["cyclegan_generators"])
+        for name in attention_cyclegan.DISCRIMINATORS:
+            nets[name].requires_grad_(True)
+        with ctx.runtime.autocast():
+            losses["disc"] = attention_cyclegan.discriminator_losses(nets, gan, x_r, x_s, fakes)
+        optimize(losses["disc"], optimizers["cyclegan_discriminators"])
+        return scalars({**losses, "total": total, "keep_rate": mask.mean(), "tau": tau})
+
     plan = StagePlan(
         networks=nets,
-        trainable=tuple(r for r in nets if r in ("attention", "disc_attention")),
+        trainable=tuple(r for r in nets if r in ("attention", "disc_attention", *attention_cyclegan.ROLES)),
         optimizers=optimizers,
         epochs=epochs,
         steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
         batches=lambda epoch: ctx.batches(domains, epoch),
-        step_fn=lambda epoch: step,
+        step_fn=lambda epoch: step_cyclegan if objective == "cyclegan" else step,
         validate=lambda: masked_validation(ctx, front, nets["depth"]),
         metric=None,
         selection="last",
         saved_roles=pipeline_roles(nets),
         meta={"rho": rho, "tau_end": tau_end, "translated": translator is not None, "test_mask": test_mask,
-              "kl": "image" if per_image_kl else "batch", "noise_cell": noise_cell},
+              "kl": "image" if per_image_kl else "batch", "noise_cell": noise_cell,
+              **({"mask_noise": noise} if noise != "logistic" else {}),
+              **({"objective": objective} if objective != "depth" else {}), **({"kl_rho": kl_rho} if kl_rho != rho else {})},
         inputs={k: v for k, v in (("depth", depth), ("translator", translator)) if v is not None},
     )
     return run_training(ctx, plan, resume=resume, extra_hooks=hooks)

@@ -187,12 +187,21 @@ class StageContext:
 
     @property
     def steps_per_epoch(self) -> int:
-        """One pass over the larger training set (see arc.training.data)."""
-        return self.data.steps_per_epoch(self.batch_size)
+        """One pass over the larger training set, or over the real set (training.epoch; arc.training.recipe)."""
+        from arc.training.recipe import steps_per_epoch
+
+        return steps_per_epoch(self.params, self.data.counts, self.batch_size)
 
     def batches(self, domains: Iterable[str], epoch: int) -> Iterable[dict]:
-        """The epoch's batches: ``{domain: batch}`` for each domain, every domain cycled."""
-        return cycled_batches({d: self.stream(d) for d in domains}, epoch, self.steps_per_epoch)
+        """The epoch's batches: ``{domain: batch}`` for each domain, every domain cycled;
+        randomly flipped under training.flip (a pure function of seed, domain and epoch)."""
+        from arc.training.recipe import flip_batch, flips
+
+        batches = cycled_batches({d: self.stream(d) for d in domains}, epoch, self.steps_per_epoch)
+        if not flips(self.params):
+            return batches
+        gens = {d: torch.Generator().manual_seed(derive_seed(self.stage_seed, "flip", d, epoch)) for d in domains}
+        return ({d: flip_batch(b, gens[d]) for d, b in group.items()} for group in batches)
 
     def stream(self, name: str) -> BatchStream:
         return BatchStream(self.data[name], self.batch_size, seed=self.stage_seed, name=name, num_workers=self.runtime.num_workers)

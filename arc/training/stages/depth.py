@@ -19,6 +19,7 @@ from arc.errors import ConfigError
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.recipe import bn_passes, stage_optim
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
     build_network,
@@ -71,12 +72,17 @@ def run(
     max_depth = ctx.data.max_depth
 
     depth = build_network(params, "depth").to(ctx.device)
-    optimizer = make_adam(depth.parameters(), params["optim"])
+    optimizer = make_adam(depth.parameters(), stage_optim(params, STAGE))
+
+    separate = bn_passes(params) == "separate"
 
     def step(batch, state) -> dict[str, float]:
         parts = [ctx.to_device(batch[d]) for d in domains]
         with ctx.runtime.autocast():
-            pred = depth(torch.cat([p["rgb"] for p in parts]))
+            if separate:  # training.bn_passes: one forward pass per domain (the authors' code)
+                pred = torch.cat([depth(p["rgb"]) for p in parts])
+            else:
+                pred = depth(torch.cat([p["rgb"] for p in parts]))
         losses, start = {}, 0
         for domain, part in zip(domains, parts):
             n = part["rgb"].shape[0]

@@ -8,6 +8,10 @@ x~_r = (1 - M) * I(M * T(x_r)) + M * T(x_r), M = hard A(x_r); a missing module i
 identity, and without I the removed pixels are 0 (M * T(x_r)). Synthetic images reach D
 untouched. No adversarial or KL terms (Sec. 3.5). Every epoch, of either phase, has the steps of
 one pass over the larger training set (arc.training.data). Each module keeps one Adam across phases.
+With ``training.finetune.loss: combined`` (the authors' code) there are no phases: for
+``training.finetune.epochs`` epochs one loss over D, T, I together,
+    ||D(x~_r) - y_r||_1 + ||D(T(x_r)) - y_r||_1 + ||D(x_s) - y_s||_1
+(the middle term only for rows with A; without A, x~_r = T(x_r) and it would count twice).
 Model selection: best ``training.validation.metric`` on real_val over all epochs.
 The checkpoint holds every module of the row.
 """
@@ -22,6 +26,7 @@ from arc.errors import ConfigError
 from arc.training import checkpoint as ckpt
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.recipe import bn_passes, depth_pair, stage_optim
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
     check_epochs,
@@ -85,6 +90,12 @@ def run(
     cfg = section(params, "training", STAGE)
     iterations = check_epochs(cfg.get("iterations"), f"training.{STAGE}.iterations")
     per_step = check_epochs(cfg.get("epochs_per_step"), f"training.{STAGE}.epochs_per_step")
+    loss = cfg.get("loss", "alternate")
+    if loss not in ("alternate", "combined"):
+        raise ConfigError(f"training.{STAGE}.loss = {loss!r}: expected alternate | combined")
+    combined = loss == "combined"
+    epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs (needed by loss: combined)") if combined else iterations * 2 * per_step
+    bn = bn_passes(params)
     if attention is not None:
         check_translator_pairing(attention, translator, stage=STAGE, flag="--attention")
     if depth is None:
@@ -103,7 +114,7 @@ def run(
     for net in nets.values():
         net.to(ctx.device)
     trained = tuple(r for r in ("depth", "translator", "inpainter") if r in nets)
-    optimizers = {role: make_adam(nets[role].parameters(), params["optim"]) for role in trained}
+    optimizers = {role: make_adam(nets[role].parameters(), stage_optim(params, STAGE)) for role in trained}
     front = front_of(attention=nets.get("attention"), translator=nets.get("translator"), inpainter=nets.get("inpainter"))
     max_depth = ctx.data.max_depth
     rho = ckpt.read_checkpoint(attention)["meta"].get("rho") if attention is not None else None
@@ -112,12 +123,15 @@ def run(
         real, syn = ctx.to_device(batch["real"]), ctx.to_device(batch["syn"])
         n_r = real["rgb"].shape[0]
         with ctx.runtime.autocast():
-            x_tilde = front(real["rgb"], hard=True)["net_input"]
-            pred = nets["depth"](torch.cat([x_tilde, syn["rgb"]]))
-            losses = {"depth_real": depth_l1(pred[:n_r], real, max_depth), "depth_syn": depth_l1(pred[n_r:], syn, max_depth)}
+            out = front(real["rgb"], hard=True)
+            pred_r, pred_s = depth_pair(nets["depth"], out["net_input"], syn["rgb"], bn)
+            losses = {"depth_real": depth_l1(pred_r, real, max_depth), "depth_syn": depth_l1(pred_s, syn, max_depth)}
             total = losses["depth_real"] + losses["depth_syn"]
+            if combined and "attention" in nets:
+                losses["depth_translated"] = depth_l1(nets["depth"](out["translated"]), real, max_depth)
+                total = total + losses["depth_translated"]
         optimize(total, *optimizers.values())
-        return scalars({**losses, "total": total, "phase": 14})
+        return scalars({**losses, "total": total, "phase": 0 if combined else 14})
 
     # In eq. 15 T, A and I are fixed for the whole epoch, so x~_r of each real_train image is the
     # same at every step: computed once per epoch (in batches of batch_size, no RNG drawn) instead
@@ -140,27 +154,29 @@ def run(
     def step_eq15(batch, state) -> dict[str, float]:
         real = ctx.to_device(batch["real"])
         x_tilde = fronted_real(state.epoch)[batch["real"]["index"].to(ctx.device)]  # only D is optimised in eq. 15
+        if "flipped" in real:  # training.flip: x~_r was computed on the unflipped image
+            x_tilde = torch.where(real["flipped"].view(-1, 1, 1, 1), x_tilde.flip(-1), x_tilde)
         with ctx.runtime.autocast():
             total = depth_l1(nets["depth"](x_tilde), real, max_depth)
         optimize(total, optimizers["depth"])
         return scalars({"depth_real": total, "total": total, "phase": 15})
 
     def batches(epoch: int):
-        return ctx.batches(("syn", "real") if phase_of(epoch, per_step) == 14 else ("real",), epoch)
+        return ctx.batches(("syn", "real") if combined or phase_of(epoch, per_step) == 14 else ("real",), epoch)
 
     plan = StagePlan(
         networks=nets,
         trainable=trained,
         optimizers=optimizers,
-        epochs=iterations * 2 * per_step,
+        epochs=epochs,
         steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
         batches=batches,
-        step_fn=lambda epoch: step_eq14 if phase_of(epoch, per_step) == 14 else step_eq15,
+        step_fn=lambda epoch: step_eq14 if combined or phase_of(epoch, per_step) == 14 else step_eq15,
         validate=lambda: masked_validation(ctx, front, nets["depth"]),
         metric=validation_metric(params),
         selection="best",
         saved_roles=pipeline_roles(nets),
-        meta={"row": row, "modules": modules, "rho": rho},
+        meta={"row": row, "modules": modules, "rho": rho, **({"loss": loss} if combined else {})},
         inputs={k: v for k, v in (("depth", depth), *given.items()) if v is not None},
     )
     return run_training(ctx, plan, resume=resume, extra_hooks=hooks)

@@ -30,6 +30,7 @@ from arc.training import checkpoint as ckpt
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.recipe import stage_optim
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
     build_network,
@@ -91,14 +92,14 @@ def run(
     if translator is not None:
         nets["translator"] = freeze(load_upstream(translator, "translator", stage=STAGE, flag="--translator", params=params))
     nets["inpainter"] = build_network(params, "inpainter")
-    optimizers = {"inpainter": make_adam(nets["inpainter"].parameters(), params["optim"])}
+    optimizers = {"inpainter": make_adam(nets["inpainter"].parameters(), stage_optim(params, STAGE))}
     if weights.lambda_adversarial > 0:
         nets["disc_inpaint"] = build_network(params, "disc_inpaint")
         check_discriminator_fits(
             nets["disc_inpaint"], "disc_inpaint", ctx.data.height, ctx.data.width,
             "set training.inpainting.lambda_adversarial: 0 (no discriminator) or use larger images",
         )
-        optimizers["disc_inpaint"] = make_adam(nets["disc_inpaint"].parameters(), params["optim"], discriminator=True)
+        optimizers["disc_inpaint"] = make_adam(nets["disc_inpaint"].parameters(), stage_optim(params, STAGE), discriminator=True)
     vgg = build_vgg(params)
     if vgg is None:
         weights = InpaintingWeights(0.0, 0.0, weights.lambda_adversarial)

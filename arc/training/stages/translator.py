@@ -26,6 +26,7 @@ from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
+from arc.training.recipe import stage_optim
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
     build_network,
@@ -77,8 +78,8 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
     check_discriminator_fits(disc_syn.cpu(), "disc_syn", ctx.data.height, ctx.data.width, "lower models.patch_discriminator.num_layers")
     for net in nets.values():
         net.to(ctx.device)
-    opt_gen = make_adam(itertools.chain(r2s.parameters(), s2r.parameters()), params["optim"])
-    opt_disc = make_adam(itertools.chain(disc_syn.parameters(), disc_real.parameters()), params["optim"], discriminator=True)
+    opt_gen = make_adam(itertools.chain(r2s.parameters(), s2r.parameters()), stage_optim(params, STAGE))
+    opt_disc = make_adam(itertools.chain(disc_syn.parameters(), disc_real.parameters()), stage_optim(params, STAGE), discriminator=True)
     gan = GANLoss("bce")
 
     def step(batch, state) -> dict[str, float]:
