@@ -86,3 +86,18 @@ def test_resume_after_snakemake_itself_was_killed(clean):
     run(["snakemake", "--cores", "1", "--unlock", TARGET], root)
     run(["snakemake", "--cores", "1", *SLURM_PROFILE_FLAGS, TARGET], root)
     _assert_resumed_and_identical(root)
+
+
+def test_editing_a_row_label_retrains_nothing(pipeline):
+    root = pipeline
+    run(["snakemake", "--cores", "1", TARGET], root)
+    params_path = root / "params.yaml"
+    original = params_path.read_text()
+    params = yaml.safe_load(original)
+    params["rows"]["mix"]["label"] = "mix (relabelled)"
+    params_path.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        dry = run(["snakemake", "-n", "--cores", "1", TARGET], root)
+    finally:
+        params_path.write_text(original)
+    assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-2000:]

@@ -166,3 +166,16 @@ def test_dvc_yaml_carries_the_static_plots_and_metrics():
     templates = {next(iter(p.values())).get("template") for p in static["plots"]}
     for name in templates - {"simple", "linear", "smooth", "scatter", None}:
         assert (ROOT / ".dvc" / "plots" / f"{name}.json").is_file(), name
+
+
+def test_dvc_training_stages_do_not_depend_on_row_labels():
+    """A row's label only names it in reports; DVC must not retrain a stage when it changes."""
+    import yaml
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    training = {name: s for name, s in stages.items() if name.startswith(("train_", "finetune_"))}
+    assert training
+    for name, spec in training.items():
+        keys = [k for k in spec.get("params", []) if isinstance(k, str)]
+        covering = [k for k in keys if k.startswith("rows.") and (k.count(".") == 1 or k.endswith(".label"))]
+        assert not covering, (name, covering)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from arc.config import load_params  # noqa: E402
 from arc.reports.paper import is_embedded_benchmark  # noqa: E402
-from arc.training.rows import peer_of, plan_row_template  # noqa: E402
+from arc.training.rows import peer_of, plan_row_template, row_training_keys  # noqa: E402
 from arc.training.stages import PEER_MODELS  # noqa: E402
 from arc.utils.atomic import atomic_write_text  # noqa: E402
 
@@ -96,13 +96,13 @@ def data_stages() -> dict:
     }
 
 
-def pretrain_stages(depth_rows: list[str], attention_depth: str) -> dict:
+def pretrain_stages(depth_rows: list[str], attention_depth: str, attention_cyclegan: bool = False) -> dict:
     data = f"data/cache/{B}"
     stages = {
         "train_depth": stage(
             train_cmd("train_depth.py", f"--row ${{item.row}} --seed {SEED}", run("${item.row}"), log("${item.row}")),
             CODE_TRAIN + ["workflow/scripts/train_depth.py", data],
-            TRAIN_COMMON + ["models.depth", "training.depth", "rows.${item.row}"],
+            TRAIN_COMMON + ["models.depth", "training.depth", *row_training_keys("${item.row}")],
             [run("${item.row}")], matrix={"seed": "${seeds}", "row": depth_rows}),
         "train_translator": stage(
             train_cmd("train_translator.py", f"--seed {SEED}", run("translator"), log("translator")),
@@ -111,6 +111,8 @@ def pretrain_stages(depth_rows: list[str], attention_depth: str) -> dict:
             [run("translator")], matrix={"seed": "${seeds}"}),
     }
     attention = TRAIN_COMMON + ["models.attention", "models.patch_discriminator", "training.attention"]
+    if attention_cyclegan:  # A inside a fresh CycleGAN (as ATTENTION_SETTINGS in pretrain.smk)
+        attention += ["models.translator", "training.translator"]
     inpainting = TRAIN_COMMON + ["seed", "models.inpainter", "models.inpaint_discriminator", "models.vgg", "training.inpainting"]
     # A and I for rows with T are trained at every rho of the sweep; for rows without T at the Table-2 rho.
     variants = (("translated", "${item.rho}", {"seed": "${seeds}", "rho": "${rho_sweep}"}, True),
@@ -134,6 +136,27 @@ def pretrain_stages(depth_rows: list[str], attention_depth: str) -> dict:
     return stages
 
 
+def joint_stages(params: dict) -> dict:
+    """The joint stage of each row that has one (the same folders as rule train_joint in pretrain.smk)."""
+    data = f"data/cache/{B}"
+    settings = TRAIN_COMMON + ["models.attention", "models.patch_discriminator", "training.attention", "training.joint"]
+    stages = {}
+    for row, spec in params["rows"].items():
+        if "joint" not in spec["stages"]:
+            continue
+        swept = row == SWEPT_ROW
+        step = next(s for s in plan_row_template(params, row, "rho${item.rho}" if swept else "rho${rho}") if s.stage == "joint")
+        key = f"train_{step.name.rsplit('-rho', 1)[0]}"
+        if key in stages and not swept:
+            continue  # the swept row's stage covers every rho of the sweep, the Table-2 rho among them
+        rho = "${item.rho}" if swept else "${rho}"
+        stages[key] = stage(
+            train_cmd("train_joint.py", f"--seed {SEED} --rho {rho} {checkpoint_flags(step.needs)}", run(step.name), log(step.name)),
+            CODE_TRAIN + ["workflow/scripts/train_joint.py", data, *(run(n) for n in step.needs.values())],
+            settings, [run(step.name)], matrix={"seed": "${seeds}", **({"rho": "${rho_sweep}"} if swept else {})})
+    return stages
+
+
 def row_stages(params: dict) -> dict:
     """One fine-tuning stage per ARC row and one training stage per peer row, from the row plans."""
     data = f"data/cache/{B}"
@@ -147,14 +170,14 @@ def row_stages(params: dict) -> dict:
             stages[f"finetune_{row}"] = stage(
                 train_cmd("train_finetune.py", f"--row {row} --seed {SEED} {checkpoint_flags(step.needs)}", run(step.name), log(step.name)),
                 CODE_TRAIN + ["workflow/scripts/train_finetune.py", data, *ups],
-                TRAIN_COMMON + ["training.finetune", f"rows.{row}"], [run(step.name)], matrix=matrix)
+                TRAIN_COMMON + ["training.finetune", *row_training_keys(row)], [run(step.name)], matrix=matrix)
         elif peer_of(spec):
             flags = f" {checkpoint_flags(step.needs)}" if step.needs else ""
             stages[f"train_{row}"] = stage(
                 f"python workflow/scripts/train_peer.py {step.stage} --params params.yaml --data {data} --seed {SEED}{flags}"
                 f" --out {run(step.name)} --log {log(step.name)}",
                 CODE_TRAIN + ["workflow/scripts/train_peer.py", data, *ups],
-                TRAIN_COMMON + [f"models.{m}" for m in PEER_MODELS[step.stage]] + [f"training.{step.stage}", f"rows.{row}"],
+                TRAIN_COMMON + [f"models.{m}" for m in PEER_MODELS[step.stage]] + [f"training.{step.stage}", *row_training_keys(row)],
                 [run(step.name)], matrix=matrix)
     return stages
 
@@ -246,7 +269,7 @@ def build(params: dict, static: dict | None = None) -> dict:
     # The D that A is trained against, as in workflow/rules/pretrain.smk (training.attention.depth_row,
     # default mix); a DVC template when params.yaml sets it, so changing it needs no regeneration.
     attention_depth = "${training.attention.depth_row}" if "depth_row" in params["training"]["attention"] else "mix"
-    stages = {**data_stages(), **pretrain_stages(depth_rows, attention_depth), **row_stages(params), **evaluate_stages(params), **report_stages(params)}
+    stages = {**data_stages(), **pretrain_stages(depth_rows, attention_depth, params["training"]["attention"].get("objective") == "cyclegan"), **joint_stages(params), **row_stages(params), **evaluate_stages(params), **report_stages(params)}
     if not has_oracles(params):
         stages = {name: spec for name, spec in stages.items() if name not in ORACLE_STAGES}
     document = {"stages": stages}

@@ -102,6 +102,19 @@ def check_row(params: dict, row: str) -> dict:
     return spec
 
 
+# A row's keys that only name it in reports: editing them must not retrain anything.
+ROW_DISPLAY_KEYS = ("label",)
+
+
+def row_training_keys(row: str) -> list[str]:
+    """The ``rows.<row>.<key>`` settings a training job depends on (every row key but the display ones)."""
+    import json
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "params.schema.json").read_text())
+    keys = schema["$defs"]["row"]["properties"]
+    return [f"rows.{row}.{key}" for key in keys if key not in ROW_DISPLAY_KEYS]
+
+
 def peer_of(spec: dict) -> str | None:
     """The peer stage a row ends with (t2net, crdoco, gasda), or None for the ARC/baseline rows."""
     stages = spec.get("stages") or []

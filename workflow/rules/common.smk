@@ -4,7 +4,7 @@ import glob
 from arc.config import rho_tag, validate_params
 from arc.reports.paper import is_embedded_benchmark
 from arc.reports.premise_report import premise_settings
-from arc.training.rows import peer_of, plan_row_template
+from arc.training.rows import peer_of, plan_row_template, row_training_keys
 
 # Fail before any job starts, naming the key and the allowed values.
 validate_params(config, "params.yaml")
@@ -38,6 +38,15 @@ ORACLE = ["oracle_declutter", "oracle_mask"] if is_embedded_benchmark(B) else []
 def row_step(row, rho_text="rho{rho}"):
     """The row's last stage (folder name and upstream folders), as the trainer plans it."""
     return plan_row_template(config, row, rho_text)[-1]
+
+
+def joint_steps(rho_text="rho{rho}"):
+    """Folder template -> the joint StageStep of every row that has one, as the trainer plans it."""
+    return {step.name: step for row, spec in ROWS.items() if "joint" in spec["stages"]
+            for step in plan_row_template(config, row, rho_text) if step.stage == "joint"}
+
+
+JOINT_STEPS = joint_steps()
 
 
 def row_step_inputs(row, seed, rho=None):

@@ -20,7 +20,7 @@ rule finetune_with_attention:
     wildcard_constraints:
         arc_row="|".join(r for r in FINETUNE_ROWS if "A" in ROWS[r]["modules"]),
     params:
-        settings=lambda w: settings(*FINETUNE_SETTINGS, f"rows.{w.arc_row}"),
+        settings=lambda w: settings(*FINETUNE_SETTINGS, *row_training_keys(w.arc_row)),
         flags=finetune_flags,
     log:
         f"logs/{B}/seed{{seed}}/{{arc_row}}-rho{{rho}}.log",
@@ -44,7 +44,7 @@ rule finetune_without_attention:
     wildcard_constraints:
         arc_row="|".join(r for r in FINETUNE_ROWS if "A" not in ROWS[r]["modules"]),
     params:
-        settings=lambda w: settings(*FINETUNE_SETTINGS, f"rows.{w.arc_row}"),
+        settings=lambda w: settings(*FINETUNE_SETTINGS, *row_training_keys(w.arc_row)),
         flags=finetune_flags,
     log:
         f"logs/{B}/seed{{seed}}/{{arc_row}}.log",

@@ -11,7 +11,7 @@ def peer_flags(w, input):
 
 def peer_settings(peer_row):
     peer = peer_of(ROWS[peer_row])
-    return settings(*TRAIN_COMMON, *(f"models.{m}" for m in PEER_MODELS[peer]), f"training.{peer}", f"rows.{peer_row}")
+    return settings(*TRAIN_COMMON, *(f"models.{m}" for m in PEER_MODELS[peer]), f"training.{peer}", *row_training_keys(peer_row))
 
 
 rule train_peer:

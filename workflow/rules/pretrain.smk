@@ -12,7 +12,7 @@ rule train_depth:
     output:
         directory(f"runs/{B}/seed{{seed}}/{{row}}"),
     params:
-        settings=lambda w: settings(*TRAIN_COMMON, "models.depth", "training.depth", f"rows.{w.row}"),
+        settings=lambda w: settings(*TRAIN_COMMON, "models.depth", "training.depth", *row_training_keys(w.row)),
     log:
         f"logs/{B}/seed{{seed}}/{{row}}.log",
     threads: THREADS
@@ -47,6 +47,8 @@ rule train_translator:
 # The pretrained D that A is trained against (training.attention.depth_row; the paper's code: mix).
 ATTENTION_DEPTH_ROW = config["training"]["attention"].get("depth_row", "mix")
 ATTENTION_SETTINGS = [*TRAIN_COMMON, "models.attention", "models.patch_discriminator", "training.attention"]
+if config["training"]["attention"].get("objective", "depth") == "cyclegan":  # A inside a fresh CycleGAN
+    ATTENTION_SETTINGS += ["models.translator", "training.translator"]
 
 
 rule train_attention_translated:
@@ -139,3 +141,33 @@ rule train_inpainting_raw:
     shell:
         "python workflow/scripts/train_inpainting.py --params params.yaml --data {input.data} --seed {wildcards.seed}"
         " --attention {input.attention}/checkpoint.pt --out {output} --log {log}"
+
+
+# The joint stage (D + A, T and I fixed) of the rows that have one, e.g. the authors' recipe
+# [depth, translator, attention, inpainting, joint, finetune]: folder and upstreams from the row plan.
+JOINT_SETTINGS = [*TRAIN_COMMON, "models.attention", "models.patch_discriminator", "training.attention", "training.joint"]
+
+if JOINT_STEPS:
+
+    rule train_joint:
+        input:
+            CODE_TRAIN,
+            "workflow/scripts/train_joint.py",
+            unpack(lambda w: {flag: ckpt(w.seed, name.format(rho=w.rho)) for flag, name in JOINT_STEPS[f"{w.joint}-rho{{rho}}"].needs.items()}),
+            data=f"data/cache/{B}",
+        output:
+            directory(f"runs/{B}/seed{{seed}}/{{joint}}-rho{{rho}}"),
+        wildcard_constraints:
+            joint="|".join(name.rsplit("-rho", 1)[0] for name in JOINT_STEPS),
+        params:
+            settings=settings(*JOINT_SETTINGS),
+            flags=lambda w, input: " ".join(f"--{flag} {input[flag]}/checkpoint.pt" for flag in ("depth", "attention", "translator", "inpainter") if flag in input.keys()),
+        log:
+            f"logs/{B}/seed{{seed}}/{{joint}}-rho{{rho}}.log",
+        threads: THREADS
+        resources:
+            mem_mb=MEM_TRAIN,
+            gpu=GPUS,
+        shell:
+            "python workflow/scripts/train_joint.py --params params.yaml --data {input.data} --seed {wildcards.seed}"
+            " --rho {wildcards.rho} {params.flags} --out {output} --log {log}"
