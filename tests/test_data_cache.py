@@ -88,3 +88,22 @@ def test_real_fixture_cache_with_split_list(tmp_path):
         assert 0.5 < (d > 0).mean() < 1.0 and d.max() <= 10.0
     pbrs = build_cache("pbrs", FIXTURES / "pbrs", tmp_path / "nyu-pbrs" / "syn_train", height=24, width=32)
     assert pbrs.manifest["domain"] == "synthetic" and (pbrs.depth_m(0) > 1.4).all()
+
+
+@pytest.mark.parametrize("entry", ["../outside/rgb.npy", "/etc/rgb.npy", "sub/rgb.npy", ".."])
+def test_manifest_array_entries_cannot_leave_the_split_folder(tmp_path, entry):
+    from arc.errors import DataError
+
+    rng = np.random.default_rng(0)
+    records = [Record("s0", rng.integers(0, 256, (4, 6, 3), dtype=np.uint8), rng.uniform(0.5, 9.0, (4, 6)).astype(np.float32))]
+    split_dir = tmp_path / "bench" / "real_train"
+    write_cache(split_dir, iter(records), count=1, benchmark="bench", dataset="nyu",
+                family="indoor", domain="real", split="real_train", height=4, width=6)
+    # A readable array outside the split, so only the path check can refuse it.
+    (tmp_path / "bench" / "outside").mkdir()
+    np.save(tmp_path / "bench" / "outside" / "rgb.npy", np.load(split_dir / "rgb.npy"))
+    manifest = json.loads((split_dir / "manifest.json").read_text())
+    manifest["arrays"]["rgb"] = entry
+    (split_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(DataError, match=r"arrays\.rgb = .*expected a file name inside"):
+        open_cache(split_dir)

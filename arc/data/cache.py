@@ -82,7 +82,14 @@ class CacheSplit:
 
 
 def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
-    file = path / manifest["arrays"][name]
+    entry = manifest["arrays"][name]
+    # An entry is a file name inside the split folder: "../" or an absolute path would read elsewhere.
+    if not isinstance(entry, str) or not entry or Path(entry).name != entry or entry in (".", ".."):
+        raise DataError(
+            f"{path / 'manifest.json'}: arrays.{name} = {entry!r}; expected a file name inside {path} "
+            f"(e.g. {name + '.npy'!r}), without folders"
+        )
+    file = path / entry
     if not file.is_file():
         raise DataError(f"{file}: not found; the manifest {path / 'manifest.json'} lists it as array {name!r}")
     try:
