@@ -50,3 +50,30 @@ def test_data_rules_run_as_slurm_jobs(tmp_path):
     new_jobs = {job: state for job, state in _accounted_jobs().items() if job not in jobs_before}
     assert len(new_jobs) == 2, (new_jobs, proc.stderr[-2000:])
     assert set(new_jobs.values()) == {"COMPLETED"}
+
+
+@pytest.mark.skipif(not _slurm_answers(), reason="no SLURM answers `sinfo` (start one with tools/start-local-slurm, see docs/slurm.md)")
+def test_killed_training_job_is_retried_and_resumes_under_the_profile(tmp_path):
+    """A SLURM job whose training dies (as at a wall time) is resubmitted by the profile and continues."""
+    import torch
+    import yaml
+
+    from engine_kill import kill_when, start
+
+    root = project_copy(tmp_path / "cluster", "smoke")
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["training"]["depth"]["epochs"] = 4
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run(["snakemake", "--cores", "1", "data/cache/synthrooms-indoor"], root)  # locally: only training goes to SLURM
+    target = "runs/synthrooms-indoor/seed0/mix"
+    proc = start(["snakemake", "--profile", "profiles/slurm", "--jobs", "1", "--latency-wait", "10", "--", target], root)
+    kill_when(root / "runs/synthrooms-indoor/seed0/.mix.partial/last.pt", "train_depth.py", root, proc, timeout=600)
+    out = proc.communicate(timeout=900)[0]
+    assert proc.returncode == 0, out[-4000:]
+    summary = json.loads((root / target / "summary.json").read_text())
+    assert summary["resumed_from_epoch"] == 1 and summary["epochs"] == 4
+    run(["python", "workflow/scripts/train_depth.py", "--params", "params.yaml", "--data", "data/cache/synthrooms-indoor",
+         "--row", "mix", "--seed", "0", "--out", "reference"], root)
+    a = torch.load(root / "reference" / "checkpoint.pt", weights_only=True)["modules"]["depth"]["state_dict"]
+    b = torch.load(root / target / "checkpoint.pt", weights_only=True)["modules"]["depth"]["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
