@@ -44,7 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return run_parsed(args, args.func)
+    try:
+        return run_parsed(args, args.func)
+    except BrokenPipeError:
+        # `arc ... | head` closed the pipe: stop quietly, as Unix tools do. Python would print a second
+        # traceback when it flushes stdout at exit, so stdout is pointed at /dev/null first.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, the status a shell reports for a tool killed by the closed pipe
 
 
 if __name__ == "__main__":

@@ -68,3 +68,15 @@ def test_errors_exit_2_with_one_message(tmp_path, capsys):
     assert main(["data", "cache", "--dataset", "nyu", "--root", str(FIXTURES / "nyu"), "--list",
                  str(tmp_path / "nolist.txt"), "--height", "8", "--width", "8", "--out", str(tmp_path / "c" / "x")]) == 2
     assert "nolist.txt: split list not found" in capsys.readouterr().err
+
+
+def test_closed_pipe_ends_quietly():
+    """`arc data inspect --json | head -1`: no BrokenPipeError traceback once head has gone."""
+    import subprocess
+    import sys
+
+    command = (f"{sys.executable} -m arc.cli data inspect --dataset kitti {FIXTURES / 'kitti'} --json | head -c 1 >/dev/null; "
+               "exit ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    assert done.returncode in (0, 141), done

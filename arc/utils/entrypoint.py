@@ -35,6 +35,8 @@ def run_parsed(args: argparse.Namespace, run: Callable[[argparse.Namespace], obj
             # One line, no traceback: the message names the file or key and what was expected.
             print(f"error: {exc}", file=sys.stderr)
             return USER_ERROR
+        except BrokenPipeError:
+            raise  # the reader (`| head`) has gone: arc.cli.main ends quietly, no traceback
         except Exception:  # noqa: BLE001 -- a bug, a full disk, a read-only folder: the traceback must reach the job's log
             traceback.print_exc(file=sys.stderr)
             return INTERNAL_ERROR
