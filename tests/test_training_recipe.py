@@ -181,3 +181,21 @@ def test_bad_recipe_settings_name_the_key(runs):
     del bad["training"]["finetune"]["epochs"]
     with pytest.raises(ConfigError, match="training.finetune.epochs"):
         finetune.run(bad, data_dir=cache, seed=0, out_dir=root / "bad", row="mix_ft", depth=root / "mix" / "checkpoint.pt")
+
+
+def test_alternating_finetune_runs_with_flips(runs, monkeypatch):
+    # eq. 15 reuses x~_r computed once per epoch on unflipped images; a flipped batch must get it flipped
+    cache, root, params = runs
+    p = copy.deepcopy(params)
+    p["training"]["finetune"]["loss"] = "alternate"
+    seen = []
+    real_l1 = finetune.depth_l1
+
+    def spy(pred, batch, max_depth):
+        if "flipped" in batch and bool(batch["flipped"].any()):
+            seen.append(True)
+        return real_l1(pred, batch, max_depth)
+
+    monkeypatch.setattr(finetune, "depth_l1", spy)
+    s = finetune.run(p, data_dir=cache, seed=0, out_dir=root / "ft_alt", row="mix_ft", depth=root / "mix" / "checkpoint.pt")
+    assert s["epochs"] == 2 and seen and math.isfinite(s["last_epoch_losses"]["total"])
