@@ -197,5 +197,7 @@ def test_alternating_finetune_runs_with_flips(runs, monkeypatch):
         return real_l1(pred, batch, max_depth)
 
     monkeypatch.setattr(finetune, "depth_l1", spy)
+    if not (root / "mix" / "checkpoint.pt").is_file():  # run alone (-k)
+        depth.run(params, data_dir=cache, seed=0, out_dir=root / "mix", source="mix")
     s = finetune.run(p, data_dir=cache, seed=0, out_dir=root / "ft_alt", row="mix_ft", depth=root / "mix" / "checkpoint.pt")
     assert s["epochs"] == 2 and seen and math.isfinite(s["last_epoch_losses"]["total"])
