@@ -21,6 +21,13 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/reports.smk"
 
 
+onstart:
+    # One engine at a time per working copy: holds DVC's repository lock until snakemake ends.
+    from arc.utils.runlock import hold_working_copy
+
+    hold_working_copy("snakemake")
+
+
 rule all:
     input:
         ALL_REPORTS,

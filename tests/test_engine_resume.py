@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
 import yaml
 
 from engine_kill import kill_when, start
-from pipeline_copy import project_copy, run
+from pipeline_copy import project_copy, run, tool_env
 
 B = "synthrooms-indoor"
 TARGET = f"runs/{B}/seed0/mix"
@@ -101,3 +105,40 @@ def test_editing_a_row_label_retrains_nothing(pipeline):
     finally:
         params_path.write_text(original)
     assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-2000:]
+
+
+def test_dvc_repro_is_refused_while_snakemake_runs(clean):
+    """One lock per working copy: `dvc repro` beside a running snakemake touches nothing."""
+    root = clean
+    manifest = root / f"data/cache/{B}/real_test/manifest.json"
+    before = manifest.stat().st_mtime_ns
+    # Three trainings in a row keep snakemake busy while dvc starts (its imports alone take seconds).
+    targets = [f"runs/{B}/seed7/{row}" for row in ("mix", "syn_only", "real_only")]
+    proc = start(["snakemake", "--cores", "1", *targets], root)
+    deadline = time.monotonic() + 120
+    while not (root / f"runs/{B}/seed7/.mix.partial").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "snakemake ended before its training job started"
+    dvc = subprocess.run(["dvc", "repro", "--force", "build_cache"], cwd=root, env=tool_env(), capture_output=True, text=True)
+    still_running = proc.poll() is None
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert still_running, "snakemake finished before dvc asked for the lock; the test proves nothing"
+    assert dvc.returncode != 0 and "Unable to acquire lock" in dvc.stdout + dvc.stderr, dvc.stdout[-2000:]
+    assert manifest.stat().st_mtime_ns == before
+
+
+def test_snakemake_is_refused_while_dvc_holds_the_working_copy(pipeline):
+    root = pipeline
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time, zc.lockfile; lock = zc.lockfile.LockFile('.dvc/tmp/lock');"
+                               " print('held', flush=True); time.sleep(60)"], cwd=root, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        proc = subprocess.run(["snakemake", "--cores", "1", f"runs/{B}/seed9/mix"],
+                              cwd=root, env=tool_env(), capture_output=True, text=True, timeout=300)
+    finally:
+        holder.kill()
+        holder.wait()
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and f"is held by a dvc run (pid {holder.pid})" in text, text[-3000:]
+    assert not (root / f"runs/{B}/seed9").exists()  # no job started
