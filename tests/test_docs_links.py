@@ -21,7 +21,7 @@ CODE = re.compile(r"`([^`\n]+)`")
 # Inline code that names a file of the repository (not an output of a run: reports/, runs/, ...).
 REPO_PATH = re.compile(r"^(?:arc|docs|configs|workflow|tests|profiles|tools|\.ci)/[\w./*{},-]*$"
                        r"|^(?:params\.yaml|Snakefile|dvc\.yaml|pyproject\.toml|LICENSE|CITATION\.cff)$")
-FORBIDDEN = ("../shared", "/work/", "the issue")
+FORBIDDEN = ("../shared", "shared/notes", "shared/tools", "shared/paper", "/work/", "the issue")
 
 
 def _prose(path: Path) -> str:
