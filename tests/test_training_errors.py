@@ -13,6 +13,7 @@ from arc.errors import CheckpointError, ConfigError
 from arc.training.checkpoint import load_module
 from arc.training.loop import Hook, TrainingDivergedError
 from arc.training.optim import LRSchedule, make_adam
+from arc.training.runner import work_dir
 from arc.training.stages import get_stage
 from conftest_training import make_tiny_cache, tiny_params
 
@@ -81,11 +82,13 @@ def test_nan_guard_stops_with_stage_step_and_loss_and_keeps_last_good(trained, t
         depth_stage.run(params, data_dir=cache, seed=0, out_dir=out, source="syn", hooks=[PoisonWeights(lambda: built["depth"], at=4)])
     message = str(info.value)
     assert "stage 'depth'" in message and "'depth_syn'" in message and "step 4" in message and "epoch 2" in message
-    last = torch.load(out / "last.pt", weights_only=True)
+    work = work_dir(out)  # a stopped stage stays in its work folder; `out` appears only when finished
+    assert not out.exists() and str(work / "last.pt") in message
+    last = torch.load(work / "last.pt", weights_only=True)
     assert last["epochs_done"] == 1
     for tensor in last["modules"]["depth"]["state_dict"].values():
         assert torch.isfinite(tensor.float()).all()
-    assert (out / "checkpoint.pt").is_file() and not (out / "summary.json").exists()
+    assert (work / "checkpoint.pt").is_file() and not (work / "summary.json").exists()
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from arc.models.registry import build_model
 from arc.training.checkpoint import load_pipeline, read_checkpoint
 from arc.training.loop import Hook, StopTraining
 from arc.training.stages import get_stage
+from arc.training.runner import work_dir
 from conftest_training import make_tiny_cache, tiny_params
 
 
@@ -67,7 +68,7 @@ def test_gasda_pretrains_with_the_cyclegan_frozen_then_fine_tunes_it(upstream):
     with pytest.raises(StopTraining):
         get_stage("gasda").run(params, data_dir=cache, seed=0, out_dir=frozen, translator=cyclegan, hooks=[StopAfterFirstEpoch()])
     for role in ("translator", "translator_s2r", "disc_syn", "disc_real"):
-        assert _same(_weights(cyclegan, role), _weights(frozen / "last.pt", role)), role
+        assert _same(_weights(cyclegan, role), _weights(work_dir(frozen) / "last.pt", role)), role
     # ... and the joint epoch changes it.
     get_stage("gasda").run(params, data_dir=cache, seed=0, out_dir=root / "gasda", translator=cyclegan)
     assert not _same(_weights(cyclegan, "translator"), _weights(root / "gasda" / "last.pt", "translator"))
