@@ -228,15 +228,19 @@ def _dataset_path_problems(params: dict, source: str) -> list[str]:
     return problems
 
 
-def load_params(path: str | Path = "params.yaml", check_paths: bool = True) -> dict:
-    path = Path(path)
+def read_params_file(path: Path) -> Any:
+    """The parsed YAML of a settings file, not yet validated."""
     if not path.is_file():
         raise ConfigError(f"{path}: settings file not found (run from the repository root, or pass --params)")
     try:
-        params = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    return validate_params(params, str(path), check_paths)
+
+
+def load_params(path: str | Path = "params.yaml", check_paths: bool = True) -> dict:
+    path = Path(path)
+    return validate_params(read_params_file(path), str(path), check_paths)
 
 
 def benchmark_size(params: dict) -> tuple[int, int]:
@@ -288,12 +292,7 @@ def _cmd_validate(args) -> int:
     import sys
 
     path = Path(args.params)
-    if not path.is_file():
-        raise ConfigError(f"{path}: settings file not found (run from the repository root, or pass --params)")
-    try:
-        params = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    params = read_params_file(path)
     problems = config_problems(params, str(path), check_paths=False)
     found: list[str] = []
     if not problems and not args.no_paths:

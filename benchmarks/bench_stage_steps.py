@@ -30,7 +30,7 @@ FIELDS = ("stage", "step", "height", "width", "batch", "steps", "seconds", "seco
           "peak_mb", "device", "threads")
 
 
-def bench(preset: str, device: str, steps: int, threads: int) -> list[dict]:
+def bench(preset: str, device: str, steps: int, threads: int, keep: Path | None = None) -> list[dict]:
     import torch
 
     from arc.config import benchmark_size
@@ -41,8 +41,9 @@ def bench(preset: str, device: str, steps: int, threads: int) -> list[dict]:
     params = shrink_schedule(params, steps=steps, device=device, threads=threads)
     height, width = benchmark_size(params)
     with tempfile.TemporaryDirectory() as tmp:
-        data = write_cache(Path(tmp) / "cache", params, frames=steps)
-        runs = run_stages(params, data, Path(tmp) / "runs")
+        work = keep or Path(tmp)
+        data = write_cache(work / "cache", params, frames=steps)
+        runs = run_stages(params, data, work / "runs")
     return [{"stage": r.stage, "step": r.name, "height": height, "width": width, "batch": 1, "steps": r.steps,
              "seconds": round(r.seconds, 2), "seconds_per_step": round(r.seconds / max(r.steps, 1), 2),
              "images_per_s": round(r.images / r.seconds, 3), "peak_mb": round(r.peak_mb), "device": device,
@@ -56,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=1, help="training steps per stage (default 1)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--out", default=None, help="also write the CSV here")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the cache and the stage folders here")
     args = parser.parse_args(argv)
-    rows = bench(args.preset, args.device, args.steps, args.threads)
+    rows = bench(args.preset, args.device, args.steps, args.threads, args.keep)
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=FIELDS, lineterminator="\n")
     writer.writeheader()

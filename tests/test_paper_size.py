@@ -5,8 +5,9 @@ losses, a checkpoint written, and every module in it rebuilt from it. The stage 
 the presets' rows, so a new stage kind is covered when a preset uses it. At KITTI's 192x640 the D
 stage runs one step (the networks are the same as NYU's; the input size is what differs).
 
-Cost on the 2-core development machine (shared): about 6.5 min for the 240x320 stages, ~0.5 min for
-KITTI's D (docs/performance.md, "## Paper-size runs", has the per-stage seconds)."""
+Cost on the 2-core development machine, 2 threads (2026-12-02, authors' recipe with the joint stage):
+about 7 min for the nine 240x320 stage runs (the same runs as benchmarks/bench_stage_steps.py:
+416 s of stage time), 20 s for KITTI's D. Per-stage seconds: docs/performance.md, "## Paper-size runs"."""
 
 from __future__ import annotations
 
