@@ -115,3 +115,12 @@ def test_no_valid_pixels_in_range_is_explained(tmp_path):
         np.save(tmp_path / sub / "a.npy", np.full((4, 4), 20.0, np.float32))
     with pytest.raises(DataError, match=r"\(0.001, 10.0\) m"):
         evaluate_folders(tmp_path / "p", tmp_path / "g", get_protocol("synthrooms-indoor"))
+
+
+@pytest.mark.parametrize("broken", ["zeros", "negative"])
+def test_all_zero_or_negative_predictions_are_refused(folders, broken):
+    pred_dir, gt_dir, scenes = folders
+    pred = np.zeros((6, 8), np.float32) if broken == "zeros" else -scenes["s1"][0]
+    np.save(pred_dir / "s1.npy", pred)
+    with pytest.raises(DataError, match=r"1 predictions are not depth maps .*s1 \(min"):
+        evaluate_folders(pred_dir, gt_dir, get_protocol("synthrooms-indoor"), gt_scale=0.001)

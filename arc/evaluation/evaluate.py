@@ -103,7 +103,7 @@ def evaluate_folders(
     # One pass; every check looks at all images before anything is reported, so the
     # error lists the offenders, and no score is returned unless all checks pass.
     scorer = Scorer(protocol)
-    bad_shapes, non_finite, pred_sample, gt_sample = [], [], [], []
+    bad_shapes, non_finite, not_depth, pred_sample, gt_sample = [], [], [], [], []
     for name in names:
         pred = load_depth(pred_index[name], pred_scale)
         gt = load_depth(gt_index[name], gt_scale)
@@ -112,6 +112,11 @@ def evaluate_folders(
             continue
         if not np.all(np.isfinite(pred)):
             non_finite.append(name)
+            continue
+        # A negative depth, or a map with nothing positive where the ground truth is valid, is a
+        # broken prediction; the protocol's clamp would turn it into a plausible-looking score.
+        if np.any(pred < 0) or not np.any(pred[gt > 0] > 0):
+            not_depth.append(f"{name} (min {float(pred.min()):.4g}, max {float(pred.max()):.4g})")
             continue
         # Scale check on positive pixels, not the protocol's range: a wrong unit would empty that range.
         positive = (gt > 0) & (pred > 0)
@@ -123,6 +128,9 @@ def evaluate_folders(
         raise DataError(f"{len(bad_shapes)} prediction/ground-truth pairs differ in shape: {_listing(bad_shapes)}")
     if non_finite:
         raise DataError(f"{len(non_finite)} predictions contain NaN or inf: {_listing(non_finite)}")
+    if not_depth:
+        raise DataError(f"{len(not_depth)} predictions are not depth maps (a negative value, or no positive depth "
+                        f"where the ground truth is valid): {_listing(not_depth)}; expected positive metres")
     check_scales(np.concatenate(pred_sample), np.concatenate(gt_sample), scale_tolerance)
 
     return FolderEvaluation(
