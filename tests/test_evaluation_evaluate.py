@@ -124,3 +124,20 @@ def test_all_zero_or_negative_predictions_are_refused(folders, broken):
     np.save(pred_dir / "s1.npy", pred)
     with pytest.raises(DataError, match=r"1 predictions are not depth maps .*s1 \(min"):
         evaluate_folders(pred_dir, gt_dir, get_protocol("synthrooms-indoor"), gt_scale=0.001)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_resize_predictions_to_the_ground_truth_and_say_so(folders, capsys, mode):
+    pred_dir, gt_dir, scenes = folders
+    np.save(pred_dir / "s2.npy", cv2.resize(scenes["s2"][0], (16, 12), interpolation=cv2.INTER_NEAREST))
+    with pytest.raises(DataError, match="differ in shape"):
+        evaluate_folders(pred_dir, gt_dir, get_protocol("synthrooms-indoor"), gt_scale=0.001)
+    args = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--protocol", "synthrooms-indoor",
+            "--gt-scale", "0.001", "--resize", mode]
+    assert main(args) == 0
+    assert f"predictions resized to the ground truth's size ({mode})" in capsys.readouterr().out
+    assert main(args + ["--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["resized"] == mode
+    if mode == "nearest":  # a 2x nearest upscale back down is the original: the scores are unchanged
+        assert result["metrics"] == pytest.approx(_expected(scenes, "synthrooms-indoor"))

@@ -74,6 +74,8 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     parser.add_argument("--scale-tolerance", type=float, default=DEFAULT_SCALE_TOLERANCE,
                         help="fail when median pred / median gt is outside [1/x, x] (default %(default)s)")
     parser.add_argument("--per-sample", default=None, help="also write per-image metrics to this CSV")
+    parser.add_argument("--resize", choices=("nearest", "bilinear"), default=None,
+                        help="resize predictions of another size to their ground truth's (default: a size mismatch is an error)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -87,6 +89,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         pred_scale=args.pred_scale,
         gt_scale=args.gt_scale,
         scale_tolerance=args.scale_tolerance,
+        resize=args.resize,
     )
     if args.per_sample:
         write_per_sample_csv(args.per_sample, result.per_sample)
@@ -94,7 +97,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict(), indent=2))
     else:
         print(f"protocol {protocol.name} ({protocol.description}); "
-              f"{result.n_valid_images}/{result.n_images} images with valid pixels")
+              f"{result.n_valid_images}/{result.n_images} images with valid pixels"
+              + (f"; predictions resized to the ground truth's size ({result.resized})" if result.resized else ""))
         print(format_metrics_line(result.metrics))
     return 0
 

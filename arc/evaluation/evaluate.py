@@ -33,6 +33,7 @@ class FolderEvaluation:
     per_sample: list[dict]
     n_images: int
     n_valid_images: int
+    resized: str | None = None  # "nearest" / "bilinear": predictions resized to the ground truth's size
 
     def as_dict(self) -> dict:
         return {
@@ -40,6 +41,7 @@ class FolderEvaluation:
             "protocol_details": self.protocol.summary(),
             "n_images": self.n_images,
             "n_valid_images": self.n_valid_images,
+            "resized": self.resized,
             "metrics": self.metrics,
         }
 
@@ -89,12 +91,17 @@ def evaluate_folders(
     pred_scale: float | None = None,
     gt_scale: float | None = None,
     scale_tolerance: float = DEFAULT_SCALE_TOLERANCE,
+    resize: str | None = None,
 ) -> FolderEvaluation:
     """Score every prediction in ``pred_dir`` against the same-named map in ``gt_dir``.
 
     Both folders hold ``.npy`` (metres x scale) or 16-bit ``.png`` (units x scale) files.
     Raises DataError on mismatched names, shapes or scales, naming the first offenders.
+    ``resize`` ("nearest" | "bilinear"): a prediction of another size is resized to its ground
+    truth's first (the result records which); without it a size mismatch is an error.
     """
+    if resize is not None and resize not in RESIZE_MODES:
+        raise DataError(f"resize = {resize!r}: expected one of {', '.join(RESIZE_MODES)}")
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     pred_index = index_depth_folder(pred_dir, "prediction")
     gt_index = index_depth_folder(gt_dir, "ground-truth")
@@ -107,6 +114,8 @@ def evaluate_folders(
     for name in names:
         pred = load_depth(pred_index[name], pred_scale)
         gt = load_depth(gt_index[name], gt_scale)
+        if resize is not None and pred.ndim == gt.ndim == 2 and pred.shape != gt.shape:
+            pred = resize_depth(pred, gt.shape, resize)
         if pred.shape != gt.shape:
             bad_shapes.append(f"{name} (pred {pred.shape} vs gt {gt.shape})")
             continue
@@ -139,4 +148,15 @@ def evaluate_folders(
         per_sample=scorer.per_sample(),
         n_images=len(names),
         n_valid_images=scorer.n_valid_images,
+        resized=resize,
     )
+
+
+RESIZE_MODES = ("nearest", "bilinear")
+
+
+def resize_depth(depth: np.ndarray, shape: tuple[int, int], mode: str) -> np.ndarray:
+    import cv2
+
+    interpolation = cv2.INTER_NEAREST if mode == "nearest" else cv2.INTER_LINEAR
+    return cv2.resize(depth.astype(np.float32), (shape[1], shape[0]), interpolation=interpolation)
