@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from arc.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "realdata"
@@ -80,3 +82,26 @@ def test_closed_pipe_ends_quietly():
     done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
     assert done.returncode in (0, 141), done
+
+
+def test_export_gt_writes_the_654_official_nyu_test_frames_for_evaluate(tmp_path, capsys):
+    import numpy as np
+
+    import realdata_tree
+    from arc.evaluation.depth_io import load_depth
+
+    labeled = realdata_tree.write_nyu_labeled_mat(tmp_path / "labeled.mat", {
+        1: (np.zeros((48, 64, 3), np.uint8), np.full((48, 64), 3.0, np.float32))}, count=1449)
+    test_list = Path(__file__).resolve().parents[1] / "data" / "splits" / "nyu_official_test_indices.txt"
+    out = tmp_path / "gt"
+    assert main(["data", "export-gt", "--dataset", "nyu-mat", "--root", str(labeled), "--list", str(test_list),
+                 "--out", str(out)]) == 0
+    assert "654 ground-truth PNGs" in capsys.readouterr().out
+    files = sorted(out.glob("*.png"))
+    # testNdxs starts 1, 2, 9 (1-based): BTS's names, the 0-based index
+    assert len(files) == 654 and [f.name for f in files[:3]] == ["labeled_00000.png", "labeled_00001.png", "labeled_00008.png"]
+    assert load_depth(files[0], 0.001) == pytest.approx(3.0)  # the frame written above
+    assert load_depth(files[1], 0.001) == pytest.approx(2.5)  # the writer's fill depth
+    assert main(["evaluate", "--pred", str(out), "--gt", str(out), "--protocol", "nyu-standard",
+                 "--pred-scale", "0.001", "--gt-scale", "0.001", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["metrics"]["abs_rel"] == 0.0

@@ -221,6 +221,16 @@ def _reader_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--vkitti-version", choices=("1.3.1", "2"), help="vkitti: layout version (default: detect)")
 
 
+def cmd_export_gt(args) -> int:
+    from arc.data.export_gt import export_ground_truth
+    from arc.data.sampling import read_split_list
+
+    names = export_ground_truth(args.dataset, args.root, read_split_list(args.list), args.out, args.scale)
+    print(f"{args.out}: {len(names)} ground-truth PNGs (uint16, {args.scale} m per unit, 0 = invalid), "
+          f"{names[0]} ... {names[-1]}; evaluate with --gt {args.out} --gt-scale {args.scale}")
+    return 0
+
+
 def register(subparsers) -> None:
     data = subparsers.add_parser("data", help="generate SynthRooms, inspect/sample/cache datasets")
     sub = data.add_subparsers(dest="data_command", required=True)
@@ -247,6 +257,16 @@ def register(subparsers) -> None:
     _reader_options(i)
     i.set_defaults(func=cmd_inspect)
 
+    from arc.data import export_gt
+
+    e = sub.add_parser("export-gt", help="write a split list's ground truth as 16-bit PNGs, a folder `arc evaluate --gt` reads",
+                       description=export_gt.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    e.add_argument("--dataset", required=True, help="reader: nyu-mat (the labelled .mat), nyu, kitti, pbrs, vkitti")
+    e.add_argument("--root", required=True, help="dataset root (for nyu-mat: nyu_depth_v2_labeled.mat)")
+    e.add_argument("--list", required=True, help="split list, e.g. data/splits/nyu_official_test_indices.txt")
+    e.add_argument("--out", required=True, help="output folder (replaced when complete)")
+    e.add_argument("--scale", type=float, default=0.001, help="metres per PNG unit (default 0.001: millimetres)")
+    e.set_defaults(func=cmd_export_gt)
     s = sub.add_parser("sample", help="write a seeded split list (and optionally a disjoint validation list)",
                        description="Pool: --pool LIST, or every entry under --root, or (nyu-mat) trainNdxs of "
                                    "--splits-mat (testNdxs are then excluded).")
