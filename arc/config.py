@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from arc.errors import ConfigError
+from arc.losses.inpainting_authors import authors_vgg_problem
 from arc.training.stages import PEER_STAGES, check_peer_row
 
 SCHEMA_PATH = Path(__file__).with_name("params.schema.json")
@@ -193,6 +194,9 @@ def _semantic_problems(params: dict, source: str, check_paths: bool) -> list[str
                         f"under {CACHE_ROOT}; expected {CACHE_ROOT!r} (make {CACHE_ROOT} a symbolic link to move it)")
     problems += _size_problems(params, source)
     problems += _protocol_problems(params, source)
+    vgg_problem = authors_vgg_problem(params)
+    if vgg_problem:
+        problems.append(f"{source}: {vgg_problem}")
     if check_paths:
         problems += _dataset_path_problems(params, source)
     return problems

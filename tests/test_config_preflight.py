@@ -33,7 +33,7 @@ def full_trees(tmp_path_factory):
                               n_val=nyu_cfg["n_val"], val_scene_disjoint=True)
     nyu = realdata_tree.nyu_pbrs_tree(tmp_path_factory.mktemp("nyu"), n_pbrs=5010, pool=SHIPPED_POOL, only={*train, *val})
     kitti = realdata_tree.kitti_vkitti_tree(tmp_path_factory.mktemp("kitti"), train_drives=10, frames_per_drive=120)
-    vgg = realdata_tree.write_vgg_features(tmp_path_factory.mktemp("weights") / "vgg16-397923af.pth")
+    vgg = realdata_tree.write_vgg_features(tmp_path_factory.mktemp("weights") / "vgg19-dcbb9e9d.pth", "vgg19")
     return nyu, kitti, vgg
 
 

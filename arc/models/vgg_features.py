@@ -1,8 +1,10 @@
 """Frozen VGG feature extractor for the perceptual and style losses of I.
 
-The paper uses VGG16, the authors' code VGG19 (``arch`` picks). Only the first
+The paper uses VGG16, the authors' code VGG19 (``arch`` picks). By default only the first
 three blocks are kept (relu1_2, relu2_2, relu3_3 / relu3_4): cheap at 48x64
-and enough for texture/colour statistics.
+and enough for texture/colour statistics. ``layers`` names other ReLU outputs
+(``relu<block>_<conv>``, e.g. the authors' relu1_1..relu5_2, arc/losses/inpainting_authors.py);
+``normalize=False`` feeds the [-1, 1] images as they are, as the authors' code does.
 
 ImageNet weights cannot be downloaded here. ``weights_path`` names a
 torchvision state_dict file (``vgg16-397923af.pth`` / ``vgg19-dcbb9e9d.pth``
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -69,18 +72,27 @@ def _load_state_dict(features: nn.Sequential, path: Path, arch: str) -> None:
 
 @register_model("vgg_features")
 class VGGFeatures(nn.Module):
-    def __init__(self, arch: str = "vgg16", weights_path: str | os.PathLike | None = None, seed: int = 0):
+    def __init__(self, arch: str = "vgg16", weights_path: str | os.PathLike | None = None, seed: int = 0,
+                 layers: Sequence[str] | None = None, normalize: bool = True):
         super().__init__()
         if arch not in _ARCHS:
             raise CheckpointError(f"models.vgg.arch = {arch!r}: expected one of {sorted(_ARCHS)}")
         from torchvision.models.vgg import cfgs, make_layers  # deferred: torchvision is slow to import
 
         config, taps = _ARCHS[arch]
+        if layers is not None:
+            index = relu_indices(cfgs[config])
+            unknown = [name for name in layers if name not in index]
+            if unknown or not layers:
+                raise ValueError(f"VGGFeatures({arch}): unknown layers {unknown or '(none given)'}; expected names from {list(index)}")
+            taps = tuple(index[name] for name in layers)
         self.arch = arch
         self.taps = taps
+        self.layer_names = None if layers is None else tuple(layers)
+        self.normalize = normalize
         # Build only the layers we use; fork the RNG so building never shifts the caller's random stream.
         with torch.random.fork_rng(devices=[]):
-            self.features = make_layers(cfgs[config][: _layers_needed(cfgs[config], taps[-1])])
+            self.features = make_layers(cfgs[config][: _layers_needed(cfgs[config], max(taps))])
         if weights_path is None:
             _random_init_(self.features, seed)
             self.pretrained = False
@@ -104,16 +116,30 @@ class VGGFeatures(nn.Module):
         return super().train(False)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Images in [-1, 1] -> feature maps at the tapped ReLUs (gradients flow to x)."""
-        h = ((x + 1.0) / 2.0 - self.mean) / self.std
-        outputs = []
+        """Images in [-1, 1] -> feature maps at the tapped ReLUs, in the order of ``taps``
+        (gradients flow to x)."""
+        h = ((x + 1.0) / 2.0 - self.mean) / self.std if self.normalize else x
+        found = {}
+        last = max(self.taps)
         for index, layer in enumerate(self.features):
             h = layer(h)
             if index in self.taps:
-                outputs.append(h)
-            if index == self.taps[-1]:
+                found[index] = h
+            if index == last:
                 break
-        return outputs
+        return [found[index] for index in self.taps]
+
+
+def relu_indices(config: list) -> dict[str, int]:
+    """``relu<block>_<conv>`` -> its index in torchvision's ``vgg.features`` for a cfgs entry."""
+    names, index, block, conv = {}, -1, 1, 0
+    for entry in config:
+        if entry == "M":
+            index, block, conv = index + 1, block + 1, 0
+            continue
+        index, conv = index + 2, conv + 1
+        names[f"relu{block}_{conv}"] = index
+    return names
 
 
 def _layers_needed(config: list, last_index: int) -> int:

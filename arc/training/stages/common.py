@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import torch
 import torch.nn as nn
@@ -124,9 +124,10 @@ def build_network(params: Mapping, role: str) -> nn.Module:
         raise ConfigError(f"models.{NETWORKS[role][1]}: {exc}") from exc
 
 
-def build_vgg(params: Mapping) -> nn.Module | None:
+def build_vgg(params: Mapping, layers: Sequence[str] | None = None, normalize: bool = True) -> nn.Module | None:
     """The frozen VGG of the perceptual/style losses, or None when ``models.vgg.fallback: off``
-    and no weights are given (those losses are then switched off and the summary says so)."""
+    and no weights are given (those losses are then switched off and the summary says so).
+    ``layers``/``normalize``: see VGGFeatures (the authors' inpainting losses use both)."""
     vgg = section(params, "models", "vgg")
     if vgg.get("weights") is None:
         fallback = vgg.get("fallback", "random")
@@ -136,7 +137,8 @@ def build_vgg(params: Mapping) -> nn.Module | None:
             raise ConfigError("models.vgg.weights is null and models.vgg.fallback is 'error': give the path of torchvision's ImageNet VGG weights")
         if fallback != "random":
             raise ConfigError(f"models.vgg.fallback = {fallback!r}: expected random | off | error")
-    return build_model("vgg_features", arch=vgg.get("arch", "vgg16"), weights_path=vgg.get("weights"), seed=int(params.get("seed", 0)))
+    return build_model("vgg_features", arch=vgg.get("arch", "vgg16"), weights_path=vgg.get("weights"), seed=int(params.get("seed", 0)),
+                       layers=layers, normalize=normalize)
 
 
 def freeze(module: nn.Module) -> nn.Module:

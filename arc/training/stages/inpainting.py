@@ -15,6 +15,11 @@ phi = the frozen VGG (models.vgg); with no weights and fallback ``random`` a see
 is used (reported in summary.json), with ``off`` the perceptual/style terms are dropped.
 An epoch is one pass over the larger training set, the other cycled (arc.training.data).
 Model selection: the last epoch; val.csv records the hole L1 on real_val with A's masks.
+
+``training.inpainting.losses: authors`` (the paper presets) swaps the step for the authors' code
+(arc/losses/inpainting_authors.py): holes = A's mask only, drawn through a 500-mask buffer
+(arc/training/mask_pool.py); L1 and VGG19 perceptual on the whole image, style on the hole, no
+ImageNet normalisation; D real = T(x_r), fake = I's raw output, both with M; no synthetic images.
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ import torch.nn.functional as F
 
 from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.inpainting import InpaintingWeights, inpainting_loss
+from arc.losses.inpainting_authors import VGG_LAYERS, authors_discriminator_loss, authors_inpainting_loss, inpainting_losses
 from arc.training import checkpoint as ckpt
 from arc.training.data import validation_batches
+from arc.training.inpaint_critic import InpaintCritic
 from arc.training.loop import Hook
+from arc.training.mask_pool import MaskPool
 from arc.training.optim import make_adam
 from arc.training.recipe import stage_optim
 from arc.training.runner import StagePlan, run_training
@@ -82,6 +90,7 @@ def run(
     cfg = section(params, "training", STAGE)
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
     weights = InpaintingWeights.from_params(cfg)  # checks the weights are >= 0
+    authors = inpainting_losses(params) == "authors"
     if attention is None:
         load_upstream(None, "attention", stage=STAGE, flag="--attention", params=params)
     check_translator_pairing(attention, translator, stage=STAGE, flag="--attention")
@@ -100,7 +109,7 @@ def run(
             "set training.inpainting.lambda_adversarial: 0 (no discriminator) or use larger images",
         )
         optimizers["disc_inpaint"] = make_adam(nets["disc_inpaint"].parameters(), stage_optim(params, STAGE), discriminator=True)
-    vgg = build_vgg(params)
+    vgg = build_vgg(params, layers=VGG_LAYERS, normalize=False) if authors else build_vgg(params)
     if vgg is None:
         weights = InpaintingWeights(0.0, 0.0, weights.lambda_adversarial)
     else:
@@ -109,6 +118,7 @@ def run(
         net.to(ctx.device)
     front = front_of(attention=nets["attention"], translator=nets.get("translator"))
     inpainter, disc = nets["inpainter"], nets.get("disc_inpaint")
+    critic = InpaintCritic(disc, authors_masks=authors) if disc is not None else None
     gan = GANLoss("lsgan")
     # D (and anything else upstream) rides along so this checkpoint describes the row so far.
     carried = {r: rec for r, rec in ckpt.pipeline_records(attention, needed_for=f"stage {STAGE!r}").items() if r not in nets}
@@ -129,7 +139,7 @@ def run(
             logits = None
             if disc is not None:
                 disc.requires_grad_(False)
-                logits = disc(composite_r, 1.0 - mask_r)
+                logits = critic(composite_r, mask_r)
             # eqs. 4-9 on the real images; the synthetic ones add the L1 reconstruction term.
             parts = inpainting_loss(filled_r, target_r, weights=weights, features=vgg, adversarial_logits=logits, gan=gan)
             parts["l1_syn"] = F.l1_loss(filled_s, x_s)
@@ -139,9 +149,32 @@ def run(
         if disc is not None:
             disc.requires_grad_(True)
             n = min(n_r, x_s.shape[0])
-            holes = 1.0 - mask_r[:n]
             with ctx.runtime.autocast():
-                losses["disc"] = discriminator_loss(gan, disc(x_s[:n], holes), disc(composite_r[:n].detach(), holes))
+                losses["disc"] = discriminator_loss(gan, critic(x_s[:n], mask_r[:n]), critic(composite_r[:n].detach(), mask_r[:n]))
+            optimize(losses["disc"], optimizers["disc_inpaint"])
+        return scalars({**losses, "total": parts["total"], "hole_fraction": 1.0 - mask_r.mean()})
+
+    pool = MaskPool()  # the authors' Mask_Buffer(500)
+
+    def authors_step(batch, state) -> dict[str, float]:
+        x_r = ctx.to_device(batch["real"])["rgb"]
+        with torch.no_grad():
+            out = front(x_r, hard=True)
+            target_r = out["translated"]
+            mask_r = pool.query(out["mask"], ctx.generator)
+        with ctx.runtime.autocast():
+            filled_r = inpainter(mask_r * target_r).float()
+            logits = None
+            if critic is not None:
+                disc.requires_grad_(False)
+                logits = critic(filled_r, mask_r)
+            parts = authors_inpainting_loss(filled_r, target_r, mask_r, weights=weights, vgg=vgg, adversarial_logits=logits)
+        optimize(parts["total"], optimizers["inpainter"])
+        losses = {k: v for k, v in parts.items() if k != "total"}
+        if critic is not None:
+            disc.requires_grad_(True)
+            with ctx.runtime.autocast():
+                losses["disc"] = authors_discriminator_loss(critic(target_r, mask_r), critic(filled_r.detach(), mask_r))
             optimize(losses["disc"], optimizers["disc_inpaint"])
         return scalars({**losses, "total": parts["total"], "hole_fraction": 1.0 - mask_r.mean()})
 
@@ -171,7 +204,7 @@ def run(
         epochs=epochs,
         steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
         batches=lambda epoch: ctx.batches(("syn", "real"), epoch),
-        step_fn=lambda epoch: step,
+        step_fn=lambda epoch: authors_step if authors else step,
         validate=validate,
         metric=None,
         selection="last",
@@ -183,6 +216,7 @@ def run(
             "vgg": "off" if vgg is None else ("pretrained" if vgg.pretrained else "random"),
             "lambda_perceptual": weights.lambda_perceptual,
             "lambda_style": weights.lambda_style,
+            **({"losses": "authors"} if authors else {}),  # absent under paper: existing checkpoints stay byte-identical
         },
         inputs={k: v for k, v in (("attention", attention), ("translator", translator)) if v is not None},
     )
