@@ -41,6 +41,15 @@ class InpaintingWeights:
         keys = ("lambda_perceptual", "lambda_style", "lambda_adversarial")
         return cls(**{k: section[k] for k in keys if k in section})
 
+    def total(self, parts: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """l1 + the weighted perceptual, style and adversarial parts (eq. 9)."""
+        return (
+            parts["l1"]
+            + self.lambda_perceptual * parts["perceptual"]
+            + self.lambda_style * parts["style"]
+            + self.lambda_adversarial * parts["adversarial"]
+        )
+
 
 def inpainting_loss(
     output: torch.Tensor,
@@ -71,10 +80,5 @@ def inpainting_loss(
         if adversarial_logits is None:
             raise ValueError("inpainting_loss: lambda_adversarial > 0 but no discriminator logits were given")
         parts["adversarial"] = (gan or GANLoss("lsgan"))(adversarial_logits, True)
-    parts["total"] = (
-        parts["l1"]
-        + weights.lambda_perceptual * parts["perceptual"]
-        + weights.lambda_style * parts["style"]
-        + weights.lambda_adversarial * parts["adversarial"]
-    )
+    parts["total"] = weights.total(parts)
     return parts

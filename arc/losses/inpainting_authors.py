@@ -87,12 +87,7 @@ def authors_inpainting_loss(
         if adversarial_logits is None:
             raise ValueError("authors_inpainting_loss: lambda_adversarial > 0 but no discriminator logits were given")
         parts["adversarial"] = _LSGAN(adversarial_logits, True)
-    parts["total"] = (
-        parts["l1"]
-        + weights.lambda_perceptual * parts["perceptual"]
-        + weights.lambda_style * parts["style"]
-        + weights.lambda_adversarial * parts["adversarial"]
-    )
+    parts["total"] = weights.total(parts)
     return parts
 
 
