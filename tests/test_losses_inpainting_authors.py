@@ -272,3 +272,24 @@ def test_inpainting_stage_with_the_authors_losses(upstream, arch, monkeypatch):
     assert not torch.allclose(fake[0] * keep, real[0] * keep)  # the fake is I's output, not the composite
     assert json.loads((out / "summary.json").read_text())["losses"] == "authors"
     assert "inpainter" in ckpt.read_checkpoint(out / "checkpoint.pt")["modules"]
+
+
+# --- against the authors' loss.py (tools/authors_parity/make_inpainting_loss_fixture.py) ---------
+
+
+def test_matches_the_authors_loss_functions():
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    record = json.loads((root / "tests" / "fixtures" / "authors_inpainting_losses.json").read_text())
+    sys.path.insert(0, str(root / "tools" / "authors_parity"))
+    try:
+        from make_inpainting_loss_fixture import inputs
+    finally:
+        sys.path.remove(str(root / "tools" / "authors_parity"))
+    output, target, keep = inputs(record["seed"], tuple(record["shape"]))
+    vgg = VGGFeatures("vgg19", seed=record["seed"], layers=VGG_LAYERS, normalize=False)
+    parts = authors_inpainting_loss(output, target, keep, weights=InpaintingWeights(1.0, 1.0, 0.0), vgg=vgg)
+    for name, value in record["values"].items():
+        assert parts[name].item() == pytest.approx(value, rel=1e-4), name
