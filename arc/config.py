@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 from functools import lru_cache
 from pathlib import Path
@@ -232,19 +233,109 @@ def _dataset_path_problems(params: dict, source: str) -> list[str]:
     return problems
 
 
-def read_params_file(path: Path) -> Any:
-    """The parsed YAML of a settings file, not yet validated."""
+def read_params_file(path: Path, local: bool = True) -> Any:
+    """The parsed YAML of a settings file, not yet validated, with params.local.yaml's dataset
+    locations merged over it (``local=False``: the file alone)."""
     if not path.is_file():
         raise ConfigError(f"{path}: settings file not found (run from the repository root, or pass --params)")
     try:
-        return yaml.safe_load(path.read_text())
+        params = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if local and isinstance(params, dict):
+        merge_local_params(params)
+    return params
+
+
+# --------------------------------------------------------------------------- params.local.yaml
+
+LOCAL_PARAMS_FILE = "params.local.yaml"
+# Where this machine keeps the local file; "" turns it off (the tests do, so a developer's own file
+# cannot change what they check).
+LOCAL_PARAMS_ENV = "ARC_PARAMS_LOCAL"
+# Only where things are on this machine: a science setting here would change results while the
+# tracked params.yaml (and DVC's record of it) looked unchanged.
+LOCAL_KEYS = {
+    "data": {"nyu": {"raw_root", "labeled_mat", "splits_mat", "train_pool_list"}, "pbrs": {"root"},
+             "kitti": {"root", "depth_root", "test_list"}, "vkitti": {"root"}},
+    "models": {"vgg": {"weights"}},
+}
+
+
+def local_params_path() -> Path | None:
+    """The git-ignored file of machine-local locations (relative to the working directory, i.e. the
+    repository root where Snakemake and DVC run), or None when ARC_PARAMS_LOCAL is set empty."""
+    value = os.environ.get(LOCAL_PARAMS_ENV)
+    if value is None:
+        return Path(LOCAL_PARAMS_FILE)
+    return Path(value) if value else None
+
+
+def _local_key_problems(node: Any, allowed: Any, source: str, key: str = "") -> list[str]:
+    if not isinstance(node, dict):
+        return [f"{source}: key '{key or '(top level)'}' must be a mapping, got {type(node).__name__}"]
+    problems = []
+    for name, value in node.items():
+        full = f"{key}.{name}" if key else str(name)
+        if name not in allowed:
+            problems.append(f"{source}: key '{full}' is not a machine-local location; only dataset roots and "
+                            f"models.vgg.weights may be set here ({', '.join(local_keys())}); put other settings in params.yaml")
+        elif isinstance(allowed, dict):
+            problems += _local_key_problems(value, allowed[name], source, full)
+    return problems
+
+
+def local_keys() -> list[str]:
+    def walk(node, prefix):
+        if isinstance(node, set):
+            return [f"{prefix}.{n}" for n in sorted(node)]
+        return [k for n, sub in node.items() for k in walk(sub, f"{prefix}.{n}" if prefix else n)]
+    return walk(LOCAL_KEYS, "")
+
+
+def read_local_params() -> tuple[dict, Path | None]:
+    """The local file's settings ({} and None when there is none); ConfigError on any key that is
+    not a machine-local location, one line per key."""
+    path = local_params_path()
+    if path is None or not path.is_file():
+        return {}, None
+    try:
+        local = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if local is None:
+        return {}, path
+    problems = _local_key_problems(local, LOCAL_KEYS, str(path))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return local, path
+
+
+def _deep_merge(base: dict, over: dict) -> None:
+    for name, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(name), dict):
+            _deep_merge(base[name], value)
+        else:
+            base[name] = value
+
+
+def merge_local_params(params: dict) -> Path | None:
+    """Merge the local file over ``params`` in place (what Snakemake's config and every loader get);
+    returns its path, or None when there is none."""
+    local, path = read_local_params()
+    _deep_merge(params, local)
+    return path
+
+
+def settings_source(path: str | Path) -> str:
+    """How messages name the settings: the params file, plus the local file when one is merged."""
+    local = local_params_path()
+    return f"{path} + {local}" if local is not None and local.is_file() else str(path)
 
 
 def load_params(path: str | Path = "params.yaml", check_paths: bool = True) -> dict:
     path = Path(path)
-    return validate_params(read_params_file(path), str(path), check_paths)
+    return validate_params(read_params_file(path), settings_source(path), check_paths)
 
 
 def benchmark_size(params: dict) -> tuple[int, int]:
@@ -272,7 +363,8 @@ def use_preset(name: str, target: Path = Path("params.yaml")) -> Path:
     src = PRESET_DIR / f"{name}.yaml"
     if not src.is_file():
         raise ConfigError(f"{src}: no such preset; available: {', '.join(list_presets()) or 'none'}")
-    load_params(src, check_paths=False)
+    # The preset alone: params.local.yaml is not touched by a switch and cannot block one.
+    validate_params(read_params_file(src, local=False), str(src), check_paths=False)
     if target.exists():
         shutil.copyfile(target, backup_path(target))
     from arc.utils.atomic import atomic_write_text
@@ -297,20 +389,21 @@ def _cmd_validate(args) -> int:
 
     path = Path(args.params)
     params = read_params_file(path)
-    problems = config_problems(params, str(path), check_paths=False)
+    source = settings_source(args.params)
+    problems = config_problems(params, source, check_paths=False)
     found: list[str] = []
     if not problems and not args.no_paths:
         from arc.preflight import run_problems
 
-        problems = _dataset_path_problems(params, str(path))
+        problems = _dataset_path_problems(params, source)
         found, more = run_problems(params, datasets=not problems)
         problems += more
     if problems:
         for line in problems:
             print(f"error: {line}", file=sys.stderr)
-        print(f"{path}: {len(problems)} problem(s); nothing was run", file=sys.stderr)
+        print(f"{source}: {len(problems)} problem(s); nothing was run", file=sys.stderr)
         return 2
-    print(f"{args.params}: valid (preset '{params['preset']}', benchmark '{params['benchmark']}', "
+    print(f"{source}: valid (preset '{params['preset']}', benchmark '{params['benchmark']}', "
           f"{len(params['seeds'])} seeds, rho sweep {params['rho_sweep']})")
     for line in found:
         print(f"  found {line}")

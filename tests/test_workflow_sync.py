@@ -86,6 +86,31 @@ def test_snakemake_and_dvc_have_identical_stages(tmp_path, preset):
         assert f"results/{params['benchmark']}/seed{params['seeds'][0]}/{peer}" in outputs
 
 
+def test_local_dataset_roots_reach_snakemake_and_dvc_alike(tmp_path, monkeypatch):
+    """The roots only in the git-ignored params.local.yaml (counts stay in params.yaml): Snakemake's
+    config merges it as every job's loader does, and dvc.yaml does not depend on it."""
+    build_tree, counts = REAL_TREES["paper-nyu"]
+    params = yaml.safe_load((ROOT / "configs" / "paper-nyu.yaml").read_text())
+    local = {"data": {}}
+    for dataset, settings in build_tree(tmp_path / "datasets").items():
+        if isinstance(settings, dict):
+            params["data"][dataset].update(counts.get(dataset, {}))
+            local["data"][dataset] = settings
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    work = _copy_workflow(tmp_path / "work", tmp_path / "params.yaml")
+    monkeypatch.delenv("ARC_PARAMS_LOCAL")  # the default: params.local.yaml in the working directory
+    check = [sys.executable, str(work / "workflow" / "make_dvc_yaml.py")]
+    subprocess.run(check, cwd=work, check=True)
+    (work / "params.local.yaml").write_text(yaml.safe_dump(local, sort_keys=False))
+    assert subprocess.run([*check, "--check"], cwd=work).returncode == 0
+    snake, dvc = snakemake_jobs(work, "all"), dvc_stages(work)
+    assert snake and snake == dvc
+    (work / "params.local.yaml").unlink()
+    assert subprocess.run([*check, "--check"], cwd=work).returncode == 0
+    with pytest.raises(AssertionError, match="data.nyu.raw_root"):
+        snakemake_jobs(work, "all")  # the roots came from the local file
+
+
 def test_dvc_yaml_is_generated_and_current():
     proc = subprocess.run([sys.executable, str(GENERATOR), "--check"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -1,13 +1,15 @@
 # Shared names and helpers for the rules. Paths follow docs/ARCHITECTURE.md.
 import glob
 
-from arc.config import rho_tag, validate_params
+from arc.config import merge_local_params, rho_tag, settings_source, validate_params
 from arc.reports.paper import is_embedded_benchmark
 from arc.reports.premise_report import premise_settings
 from arc.training.rows import peer_of, plan_row_template, row_training_keys
 
+# This machine's dataset locations (git-ignored params.local.yaml), as every job's loader merges them.
+merge_local_params(config)
 # Fail before any job starts, naming the key and the allowed values.
-validate_params(config, "params.yaml")
+validate_params(config, settings_source("params.yaml"))
 
 B = config["benchmark"]
 SEEDS = config["seeds"]

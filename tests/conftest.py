@@ -1,0 +1,10 @@
+"""Every test starts without params.local.yaml: a developer's own dataset locations (which every
+params loader merges) must not change what the tests check. Tests of the local file set
+ARC_PARAMS_LOCAL to the file they write."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _no_local_params(monkeypatch):
+    monkeypatch.setenv("ARC_PARAMS_LOCAL", "")
