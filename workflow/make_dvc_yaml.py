@@ -218,6 +218,11 @@ def uncached(*paths: str, **options) -> list:
     return [{p: {"cache": False, **options}} for p in paths]
 
 
+def sidecar(name: str) -> str:
+    """What the report and its runs ran on (arc/reports/provenance.py); uncached: it names the machine."""
+    return f"reports/{name}.provenance.json"
+
+
 def report_stages(params: dict) -> dict:
     r = "${reports.%s}"
     table, mask, rho_fig, per_sample, qual, curves, premise = (r % k for k in (
@@ -231,36 +236,37 @@ def report_stages(params: dict) -> dict:
             "report_table", "report_table.py", f"--out reports/{table}.csv",
             [f"reports/{mask}.csv", f"reports/{rho_fig}.png", f"reports/{per_sample}.png", f"reports/{qual}.png",
              f"reports/{curves}.png"] + ([f"reports/{premise}.csv"] if has_oracles(params) else []),
-            uncached(f"reports/{table}.csv", f"reports/{table}.md", f"reports/{table}.json") + [f"reports/{table}_metrics.json"]),
+            uncached(f"reports/{table}.csv", f"reports/{table}.md", f"reports/{table}.json", sidecar(table))
+            + [f"reports/{table}_metrics.json"]),
         "report_mask_table": report(
             "report_mask_table", "report_mask_table.py", f"--split data/cache/{B}/real_test --out reports/{mask}.csv",
-            [f"data/cache/{B}"], uncached(f"reports/{mask}.csv", f"reports/{mask}.md")),
+            [f"data/cache/{B}"], uncached(f"reports/{mask}.csv", f"reports/{mask}.md", sidecar(mask))),
         "report_rho_figure": report(
             "report_rho_figure", "report_rho_figure.py", f"--out reports/{rho_fig}.png", [],
-            uncached(f"reports/{rho_fig}.png") + [f"reports/{rho_fig}.csv"], settings=REPORT_SETTINGS + ["rho_sweep"]),
+            uncached(f"reports/{rho_fig}.png", sidecar(rho_fig)) + [f"reports/{rho_fig}.csv"], settings=REPORT_SETTINGS + ["rho_sweep"]),
         "report_per_sample_figure": report(
             "report_per_sample_figure", "report_per_sample_figure.py", f"--out reports/{per_sample}.png", [],
-            uncached(f"reports/{per_sample}.png", f"reports/{per_sample}_by_baseline.png")
+            uncached(f"reports/{per_sample}.png", f"reports/{per_sample}_by_baseline.png", sidecar(per_sample))
             + [f"reports/{per_sample}.json", f"reports/{per_sample}.csv"]),
         "report_qualitative_figure": report(
             "report_qualitative_figure", "report_qualitative_figure.py",
             f"--mix {run('mix', first)}/checkpoint.pt --arc {run(f'{SWEPT_ROW}-rho${{rho}}', first)}/checkpoint.pt"
             f" --split data/cache/{B}/real_test --out reports/{qual}.png",
-            [f"data/cache/{B}"], uncached(f"reports/{qual}.png")),
+            [f"data/cache/{B}"], uncached(f"reports/{qual}.png", sidecar(qual))),
         # SynthRooms only (as PREMISE_REPORT in workflow/rules/common.smk), like the oracle rows.
         "report_premise": stage(
             f"python workflow/scripts/report_premise.py --params params.yaml --runs runs/{B}"
             f" --split data/cache/{B}/real_val --out reports/{premise}.csv --log logs/{B}/report_premise.log",
             CODE_REPORT + ["workflow/scripts/report_premise.py", f"data/cache/{B}", f"runs/{B}"],
             REPORT_SETTINGS + ["training.attention.depth_row"],
-            uncached(f"reports/{premise}.csv", f"reports/{premise}.md") + [f"reports/{premise}.json"]),
+            uncached(f"reports/{premise}.csv", f"reports/{premise}.md", sidecar(premise)) + [f"reports/{premise}.json"]),
         "report_training_curves": stage(
             f"python {curves_script} --params params.yaml --runs runs/{B} --out reports/{curves}.png"
             f" --log logs/{B}/report_training_curves.log",
             CODE_REPORT + ["arc/training/rows.py", "arc/training/stages/__init__.py", "arc/losses/sparsity.py",
                            curves_script, f"runs/{B}"],
             ["benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"],
-            uncached(f"reports/{curves}.png") + [f"reports/{curves}.csv"]),
+            uncached(f"reports/{curves}.png", sidecar(curves)) + [f"reports/{curves}.csv"]),
     }
 
 

@@ -15,6 +15,7 @@ from arc.errors import ConfigError
 from arc.evaluation.cli import load_params
 from arc.evaluation.protocols import PROTOCOLS, get_protocol
 from arc.reports.methods import BASELINE_METHODS, arc_full_method, sweep_methods, table_methods
+from arc.reports.provenance import runs_behind_results, runs_under, write_report_provenance
 
 
 def _protocol(args, params: dict) -> str:
@@ -70,6 +71,7 @@ def run_table(args: argparse.Namespace) -> int:
         paper_table=None if args.paper_table == "none" else args.paper_table,
         md_path=args.md, json_path=args.json, metrics_path=args.metrics_json, allow_missing=args.allow_missing,
     )
+    write_report_provenance(args.out, runs_behind_results(args.results, methods))
     print(f"wrote {args.out} ({len(table)} rows, {int(table['n_seeds'].max())} seeds max)")
     return 0
 
@@ -93,9 +95,11 @@ def run_table4(args: argparse.Namespace) -> int:
 
     params = load_params(args.params)
     protocol = get_protocol(_protocol(args, params), crop=not args.no_crop)
-    table = build_table4(args.results, args.split, protocol, arc_method=_arc_method(args, params),
+    arc_method = _arc_method(args, params)
+    table = build_table4(args.results, args.split, protocol, arc_method=arc_method,
                          baseline_method=args.baseline_method, params=params)
     write_table4(table, protocol, args.out, args.md)
+    write_report_provenance(args.out, runs_behind_results(args.results, [args.baseline_method, arc_method]))
     print(f"wrote {args.out} ({len(table)} rows)")
     return 0
 
@@ -116,13 +120,15 @@ def run_premise_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from arc.config import rho_tag
-    from arc.reports.premise_report import build_premise_report, write_premise_report
+    from arc.reports.premise_report import build_premise_report, premise_settings, write_premise_report
 
     params = load_params(args.params)
     seeds = [int(s) for s in params["seeds"]]
     frame = build_premise_report(params, args.runs, args.split, get_protocol(_protocol(args, params)), seeds,
                                  rho_tag(params["rho"]))
     write_premise_report(frame, args.out, Path(args.split).name)
+    folders = [f for s in premise_settings(params, rho_tag(params["rho"])) for f in s.folders()]
+    write_report_provenance(args.out, runs_under(args.runs, seeds, folders))
     print(f"wrote {args.out} ({frame['setting'].nunique()} settings x {len(seeds)} seed(s))")
     return 0
 
@@ -148,6 +154,7 @@ def run_fig_rho(args: argparse.Namespace) -> int:
         raise ConfigError("pass --sweep-methods or --params with rho_sweep")
     table = write_fig_rho(args.results, sweep, args.baselines, _protocol(args, params), args.out,
                           out_csv=args.csv, params=params)
+    write_report_provenance(args.out, runs_behind_results(args.results, [*args.baselines, *sweep]))
     print(f"wrote {args.out} ({int((table['kind'] == 'sweep').sum())} rho values)")
     return 0
 
@@ -180,11 +187,13 @@ def run_fig_per_sample(args: argparse.Namespace) -> int:
         raise ConfigError(f"--baseline {args.baseline_method!r}: expected a method of the table in {args.params}: {', '.join(choices)}")
     n_bootstrap = args.bootstrap_samples or (params.get("evaluation") or {}).get("bootstrap_samples") or 2000
     seed = args.bootstrap_seed if args.bootstrap_seed is not None else int(params.get("seed", 0))
+    arc_method = _arc_method(args, params)
     summary = write_fig_per_sample(
-        args.results, _arc_method(args, params), args.baseline_method, _protocol(args, params), args.out,
+        args.results, arc_method, args.baseline_method, _protocol(args, params), args.out,
         out_csv=args.csv, by_baseline_png=args.by_baseline_out, summary_json=args.summary_json,
         combine=args.combine, n_bootstrap=int(n_bootstrap), seed=seed, params=params,
     )
+    write_report_provenance(args.out, runs_behind_results(args.results, [args.baseline_method, arc_method]))
     print(f"wrote {args.out}: {summary['fraction_improved']:.0%} of {summary['n']} images improved, mean gain "
           f"{summary['mean_gain']:+.4f} (95% CI {summary['ci95_low']:+.4f} … {summary['ci95_high']:+.4f})")
     return 0
@@ -207,6 +216,8 @@ def add_fig_qualitative_arguments(parser: argparse.ArgumentParser) -> argparse.A
 
 
 def run_fig_qualitative(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from arc.evaluation.predict import resolve_device
     from arc.reports.qualitative import write_fig_qualitative
 
@@ -221,6 +232,9 @@ def run_fig_qualitative(args: argparse.Namespace) -> int:
         arc_method=_arc_method(args, params), baseline_method=args.baseline_method,
         protocol=_protocol(args, params), seed=int(seed), n_examples=int(n_examples), device=device, params=params,
     )
+    # The figure draws these two checkpoints' predictions, made here on ``device``.
+    checkpoints = [Path(args.mix_checkpoint).parent, Path(args.arc_checkpoint).parent]
+    write_report_provenance(args.out, checkpoints, device=device)
     print(f"wrote {args.out} ({', '.join(f'{e.group} {e.name}' for e in examples)})")
     return 0
 
@@ -256,6 +270,7 @@ def run_training_curves(args: argparse.Namespace) -> int:
                  f"{len(names)} stages x {len(seeds)} seed(s)")
     table = write_training_curves(args.runs, args.out, seeds=[int(s) for s in seeds], names=names,
                                   validation_metric=metric, out_csv=args.csv, title=title)
+    write_report_provenance(args.out, runs_under(args.runs, [int(s) for s in seeds], names))
     print(f"wrote {args.out} ({table['panel_order'].nunique()} panels, {len(names)} stages x {len(seeds)} seed(s))")
     return 0
 

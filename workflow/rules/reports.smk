@@ -1,6 +1,8 @@
 # Tables and figures from the per-seed results. Every table and figure is marked with report(...):
 # `snakemake --report reports/report.html` after a run gathers them, each with its caption from
 # workflow/report/, into one self-contained HTML file.
+# Each rule also writes reports/<name>.provenance.json (arc/reports/provenance.py): what the report
+# and the runs behind it ran on, kept out of the report files so that those compare byte-for-byte.
 
 REPORT_SETTINGS = ["benchmark", "seeds", "rows", "rho", "evaluation"]
 FULL = f"arc_full-{RHO_TAG}"
@@ -34,6 +36,7 @@ rule report_table:
         md=in_report(report_path("table", "md"), "table", TABLE_CATEGORY, "table with the paper's rows (Markdown)"),
         json=in_report(report_path("table", "json"), "table", TABLE_CATEGORY, "data (JSON)"),
         metrics=in_report(f"reports/{REPORT['table']}_metrics.json", "table_metrics", TABLE_CATEGORY, "data (JSON)"),
+        provenance=report_path("table", "provenance.json"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -55,6 +58,7 @@ rule report_premise:
         csv=in_report(report_path("premise", "csv"), "premise", "Premise", "data (CSV)"),
         md=in_report(report_path("premise", "md"), "premise", "Premise", "table (Markdown)"),
         json=in_report(report_path("premise", "json"), "premise", "Premise", "data (JSON)"),
+        provenance=report_path("premise", "provenance.json"),
     params:
         settings=settings(*REPORT_SETTINGS, "training.attention.depth_row"),
     log:
@@ -76,6 +80,7 @@ rule report_mask_table:
     output:
         csv=in_report(report_path("mask_table", "csv"), "mask_table", "Table 4", "table (CSV)"),
         md=in_report(report_path("mask_table", "md"), "mask_table", "Table 4", "table with the paper's rows (Markdown)"),
+        provenance=report_path("mask_table", "provenance.json"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -96,6 +101,7 @@ rule report_rho_figure:
     output:
         png=in_report(report_path("rho_figure", "png"), "rho_figure", "rho sweep", "figure"),
         csv=in_report(report_path("rho_figure", "csv"), "rho_figure", "rho sweep", "data (CSV)"),
+        provenance=report_path("rho_figure", "provenance.json"),
     params:
         settings=settings(*REPORT_SETTINGS, "rho_sweep"),
     log:
@@ -118,6 +124,7 @@ rule report_per_sample_figure:
         json=in_report(report_path("per_sample_figure", "json"), "per_sample_summary", "per-image gains", "data (JSON)"),
         by_baseline=in_report(f"reports/{REPORT['per_sample_figure']}_by_baseline.png", "per_sample_by_baseline",
                               "per-image gains", "figure"),
+        provenance=report_path("per_sample_figure", "provenance.json"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -139,7 +146,8 @@ rule report_qualitative_figure:
         arc=ckpt(SEEDS[0], FULL),
         data=f"data/cache/{B}",
     output:
-        in_report(report_path("qualitative_figure", "png"), "qualitative_figure", "qualitative", "figure"),
+        png=in_report(report_path("qualitative_figure", "png"), "qualitative_figure", "qualitative", "figure"),
+        provenance=report_path("qualitative_figure", "provenance.json"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -149,7 +157,7 @@ rule report_qualitative_figure:
         mem_mb=2000,
     shell:
         "python workflow/scripts/report_qualitative_figure.py --params params.yaml --results results/{B}"
-        " --mix {input.mix}/checkpoint.pt --arc {input.arc}/checkpoint.pt --split {input.data}/real_test --out {output} --log {log}"
+        " --mix {input.mix}/checkpoint.pt --arc {input.arc}/checkpoint.pt --split {input.data}/real_test --out {output.png} --log {log}"
 
 
 # Every stage folder one seed trains, from the row plans (the same function the script uses to
@@ -168,6 +176,7 @@ rule report_training_curves:
     output:
         png=in_report(report_path("training_curves", "png"), "training_curves", "training curves", "figure"),
         csv=in_report(report_path("training_curves", "csv"), "training_curves", "training curves", "data (CSV)"),
+        provenance=report_path("training_curves", "provenance.json"),
     params:
         settings=settings("benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"),
     log:
