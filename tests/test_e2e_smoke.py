@@ -78,6 +78,9 @@ CAPTIONS = {
     "fig4_per_sample.json": "Summary of Fig. 4", "fig4_per_sample_by_baseline.png": "Fig. 11:",
     "fig5_qualitative.png": "Fig. 5:", "training_curves.png": "Training curves:", "training_curves.csv": "Training curves:",
     "premise.csv": "The benchmark's premise", "premise.md": "The benchmark's premise", "premise.json": "The benchmark's premise",
+    # reports/<name>.provenance.json beside each report (arc/reports/provenance.py)
+    **{f"{stem}.provenance.json": "What this report and the runs behind it ran on" for stem in (
+        "table2", "table4", "fig3_rho", "fig4_per_sample", "fig5_qualitative", "training_curves", "premise")},
 }
 
 
@@ -213,14 +216,17 @@ def test_snakemake_reruns_only_the_changed_rho_branch(snakemake_run):
         "results/synthrooms-indoor/seed0/arc_full-rho0.9",
         "reports/fig3_rho.csv",
         "reports/fig3_rho.png",
+        "reports/fig3_rho.provenance.json",
         # the documented target reports/table2.csv brings the other reports along
         "reports/table2.csv",
         "reports/table2.json",
         "reports/table2.md",
+        "reports/table2.provenance.json",
         "reports/table2_metrics.json",
         # the training curves draw the new branch's stages
         "reports/training_curves.csv",
         "reports/training_curves.png",
+        "reports/training_curves.provenance.json",
     ])
 
 

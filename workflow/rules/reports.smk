@@ -36,7 +36,7 @@ rule report_table:
         md=in_report(report_path("table", "md"), "table", TABLE_CATEGORY, "table with the paper's rows (Markdown)"),
         json=in_report(report_path("table", "json"), "table", TABLE_CATEGORY, "data (JSON)"),
         metrics=in_report(f"reports/{REPORT['table']}_metrics.json", "table_metrics", TABLE_CATEGORY, "data (JSON)"),
-        provenance=report_path("table", "provenance.json"),
+        provenance=in_report(report_path("table", "provenance.json"), "provenance", TABLE_CATEGORY, "provenance (JSON)"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -58,7 +58,7 @@ rule report_premise:
         csv=in_report(report_path("premise", "csv"), "premise", "Premise", "data (CSV)"),
         md=in_report(report_path("premise", "md"), "premise", "Premise", "table (Markdown)"),
         json=in_report(report_path("premise", "json"), "premise", "Premise", "data (JSON)"),
-        provenance=report_path("premise", "provenance.json"),
+        provenance=in_report(report_path("premise", "provenance.json"), "provenance", "Premise", "provenance (JSON)"),
     params:
         settings=settings(*REPORT_SETTINGS, "training.attention.depth_row"),
     log:
@@ -80,7 +80,7 @@ rule report_mask_table:
     output:
         csv=in_report(report_path("mask_table", "csv"), "mask_table", "Table 4", "table (CSV)"),
         md=in_report(report_path("mask_table", "md"), "mask_table", "Table 4", "table with the paper's rows (Markdown)"),
-        provenance=report_path("mask_table", "provenance.json"),
+        provenance=in_report(report_path("mask_table", "provenance.json"), "provenance", "Table 4", "provenance (JSON)"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -101,7 +101,7 @@ rule report_rho_figure:
     output:
         png=in_report(report_path("rho_figure", "png"), "rho_figure", "rho sweep", "figure"),
         csv=in_report(report_path("rho_figure", "csv"), "rho_figure", "rho sweep", "data (CSV)"),
-        provenance=report_path("rho_figure", "provenance.json"),
+        provenance=in_report(report_path("rho_figure", "provenance.json"), "provenance", "rho sweep", "provenance (JSON)"),
     params:
         settings=settings(*REPORT_SETTINGS, "rho_sweep"),
     log:
@@ -124,7 +124,7 @@ rule report_per_sample_figure:
         json=in_report(report_path("per_sample_figure", "json"), "per_sample_summary", "per-image gains", "data (JSON)"),
         by_baseline=in_report(f"reports/{REPORT['per_sample_figure']}_by_baseline.png", "per_sample_by_baseline",
                               "per-image gains", "figure"),
-        provenance=report_path("per_sample_figure", "provenance.json"),
+        provenance=in_report(report_path("per_sample_figure", "provenance.json"), "provenance", "per-image gains", "provenance (JSON)"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -147,7 +147,7 @@ rule report_qualitative_figure:
         data=f"data/cache/{B}",
     output:
         png=in_report(report_path("qualitative_figure", "png"), "qualitative_figure", "qualitative", "figure"),
-        provenance=report_path("qualitative_figure", "provenance.json"),
+        provenance=in_report(report_path("qualitative_figure", "provenance.json"), "provenance", "qualitative", "provenance (JSON)"),
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
@@ -176,7 +176,7 @@ rule report_training_curves:
     output:
         png=in_report(report_path("training_curves", "png"), "training_curves", "training curves", "figure"),
         csv=in_report(report_path("training_curves", "csv"), "training_curves", "training curves", "data (CSV)"),
-        provenance=report_path("training_curves", "provenance.json"),
+        provenance=in_report(report_path("training_curves", "provenance.json"), "provenance", "training curves", "provenance (JSON)"),
     params:
         settings=settings("benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"),
     log:
