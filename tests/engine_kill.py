@@ -27,6 +27,15 @@ def _processes_running(script: str, cwd: Path) -> list[int]:
     return pids
 
 
+def pause(script: str, cwd: Path) -> list[int]:
+    """SIGSTOP every process running ``script`` in ``cwd``: its snakemake then waits on it for as long as needed."""
+    pids = _processes_running(script, cwd)
+    assert pids, f"no process runs {script} in {cwd}"
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    return pids
+
+
 def start(cmd: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=cwd, env=tool_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

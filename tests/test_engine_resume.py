@@ -5,6 +5,7 @@ uninterrupted run; the half-trained folder is never taken for a finished one."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 import torch
 import yaml
 
-from engine_kill import kill_when, start
+from engine_kill import kill_when, pause, start
 from pipeline_copy import project_copy, run, tool_env
 
 B = "synthrooms-indoor"
@@ -112,18 +113,23 @@ def test_dvc_repro_is_refused_while_snakemake_runs(clean):
     root = clean
     manifest = root / f"data/cache/{B}/real_test/manifest.json"
     before = manifest.stat().st_mtime_ns
-    # Three trainings in a row keep snakemake busy while dvc starts (its imports alone take seconds).
-    targets = [f"runs/{B}/seed7/{row}" for row in ("mix", "syn_only", "real_only")]
-    proc = start(["snakemake", "--cores", "1", *targets], root)
+    proc = start(["snakemake", "--cores", "1", f"runs/{B}/seed7/mix"], root)
     deadline = time.monotonic() + 120
     while not (root / f"runs/{B}/seed7/.mix.partial").exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None, "snakemake ended before its training job started"
-    dvc = subprocess.run(["dvc", "repro", "--force", "build_cache"], cwd=root, env=tool_env(), capture_output=True, text=True)
-    still_running = proc.poll() is None
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=120)
-    assert still_running, "snakemake finished before dvc asked for the lock; the test proves nothing"
+    # A stopped training job keeps snakemake (and its lock) alive however slowly dvc starts.
+    paused = pause("train_depth.py", root)
+    try:
+        dvc = subprocess.run(["dvc", "repro", "--force", "build_cache"], cwd=root, env=tool_env(),
+                             capture_output=True, text=True, timeout=300)
+        still_running = proc.poll() is None
+    finally:
+        for pid in paused:
+            os.kill(pid, signal.SIGKILL)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
+    assert still_running, "snakemake ended before dvc asked for the lock; the test proves nothing"
     assert dvc.returncode != 0 and "Unable to acquire lock" in dvc.stdout + dvc.stderr, dvc.stdout[-2000:]
     assert manifest.stat().st_mtime_ns == before
 
