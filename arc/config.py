@@ -165,11 +165,24 @@ def _protocol_problems(params: dict, source: str) -> list[str]:
 
     name, bench = params["evaluation"]["protocol"], params["benchmark"]
     family = BENCHMARK_FAMILY.get(bench)
+    fits = sorted(p for p, proto in PROTOCOLS.items() if proto.family == family)
     if family and name in PROTOCOLS and PROTOCOLS[name].family != family:
-        fits = sorted(p for p, proto in PROTOCOLS.items() if proto.family == family)
         return [f"{source}: key 'evaluation.protocol' = {name!r} is an {PROTOCOLS[name].family} protocol, but benchmark "
                 f"'{bench}' is {family}; expected one of {', '.join(fits)}"]
-    return []
+    problems = []
+    also = params["evaluation"].get("also_protocols") or []
+    key = "evaluation.also_protocols"
+    for i, other in enumerate(also):
+        if other == name:
+            problems.append(f"{source}: key '{key}.{i}' = {other!r} is the primary protocol (evaluation.protocol), which "
+                            f"every evaluation scores anyway; expected other protocols only")
+        elif family and PROTOCOLS[other].family != family:
+            problems.append(f"{source}: key '{key}.{i}' = {other!r} is an {PROTOCOLS[other].family} protocol, but "
+                            f"benchmark '{bench}' is {family}; expected some of "
+                            f"{', '.join(p for p in fits if p != name)}")
+        elif other in also[:i]:
+            problems.append(f"{source}: key '{key}' lists {other!r} twice; expected each protocol at most once")
+    return problems
 
 
 def _semantic_problems(params: dict, source: str, check_paths: bool) -> list[str]:
