@@ -114,6 +114,10 @@ def add_predict_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     parser.add_argument("--seed", required=True, type=int, help="training seed of the checkpoint")
     parser.add_argument("--protocol", default=None, choices=sorted(PROTOCOLS),
                         help="evaluation protocol (default: params evaluation.protocol)")
+    parser.add_argument("--also-protocol", dest="also_protocols", action="append", default=None,
+                        choices=sorted(PROTOCOLS), metavar="PROTOCOL",
+                        help="also score the predictions under this protocol (repeatable; default: params "
+                             "evaluation.also_protocols)")
     parser.add_argument("--out", required=True, help="results folder to write: results/<benchmark>/seed<S>/<method>")
     parser.add_argument("--rho", type=float, default=None,
                         help="sparsity the row was trained with, recorded for rows with A (default: the checkpoint's, "
@@ -135,6 +139,20 @@ def protocol_name_of(args: argparse.Namespace, params: dict) -> str:
     return name
 
 
+def also_protocol_names_of(args: argparse.Namespace, params: dict, primary: str) -> list[str]:
+    """--also-protocol (repeated), else params evaluation.also_protocols; never the primary, no repeats."""
+    given = getattr(args, "also_protocols", None)
+    names = list(given if given is not None else (params.get("evaluation") or {}).get("also_protocols") or [])
+    where = "--also-protocol" if given is not None else "evaluation.also_protocols"
+    if primary in names:
+        raise ConfigError(f"{where} lists {primary!r}, the primary protocol, which is scored anyway; "
+                          "expected other protocols only")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"{where} lists {', '.join(map(repr, repeated))} more than once; expected each protocol once")
+    return names
+
+
 def run_predict(args: argparse.Namespace) -> int:
     from arc.evaluation.predict import predict_checkpoint
 
@@ -146,6 +164,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(int(runtime["num_threads"]))
     batch_size = args.batch_size or (params.get("optim") or {}).get("batch_size") or 16
+    also = [get_protocol(n, crop=not args.no_crop) for n in also_protocol_names_of(args, params, protocol_name)]
     info = predict_checkpoint(
         args.checkpoint,
         args.split,
@@ -158,12 +177,15 @@ def run_predict(args: argparse.Namespace) -> int:
         device=args.device or runtime.get("device") or "auto",
         input_array=args.input_array,
         params=params,
+        also_protocols=also,
     )
     extra = f"  keep_rate {info['keep_rate']:.3f}" if "keep_rate" in info else ""
     if info.get("mask_iou") is not None:
         extra += f"  mask_iou {info['mask_iou']:.3f}"
     print(f"{args.method} seed {args.seed} on {info['n_images']} images ({info['protocol']}): "
           f"{format_metrics_line(info['metrics'])}{extra}")
+    for name, block in (info.get("also_protocols") or {}).items():
+        print(f"  also under {name}: {format_metrics_line(block['metrics'])}")
     print(f"wrote {args.out}")
     return 0
 
@@ -231,7 +253,8 @@ def register(subparsers) -> None:
 
     predict = subparsers.add_parser(
         "predict", help="run a checkpoint over a cache split and write its results folder",
-        description="Writes metrics.json, per_sample.csv, pred/<name>.npy (float16 m) and mask/<name>.png.",
+        description="Writes metrics.json, per_sample.csv, pred/<name>.npy (float16 m) and mask/<name>.png; "
+                    "with also-protocols, their metrics in metrics.json and per_sample.<protocol>.csv.",
     )
     add_predict_arguments(predict)
     predict.set_defaults(func=run_predict)

@@ -1,7 +1,9 @@
 """Run a trained pipeline over a cached test split and write its results directory.
 
 Layout written (see ``arc.evaluation.results``):
-``<out>/{metrics.json, per_sample.csv, pred/<name>.npy, mask/<name>.png}``.
+``<out>/{metrics.json, per_sample.csv, pred/<name>.npy, mask/<name>.png}``, plus
+``per_sample.<protocol>.csv`` per also-protocol: the network runs once, and each
+prediction is scored under the primary protocol and every also-protocol.
 The whole directory is built in a temporary sibling and swapped in at the
 end, so an interrupted run never leaves a half-written result behind.
 
@@ -28,6 +30,8 @@ from arc.evaluation.results import (
     PER_SAMPLE_FILE,
     PRED_DIR,
     RESULTS_FORMAT,
+    also_protocol_block,
+    per_sample_file,
     write_per_sample_csv,
 )
 from arc.evaluation.scoring import Scorer
@@ -146,6 +150,7 @@ def predict_split(
     input_array: str | None = None,
     checkpoint: str | Path | None = None,
     params: dict | None = None,
+    also_protocols: tuple[Protocol, ...] | list[Protocol] = (),
 ) -> dict:
     """Predict every image of a cache split with ``pipeline`` and write ``out_dir``.
 
@@ -153,8 +158,11 @@ def predict_split(
     [-1, 1]) and ``mask`` (Bx1xHxW, 1 = keep, or None). Returns the metrics.json dict.
     ``rho`` is recorded for pipelines with an attention module: the given value, else
     the checkpoint's (``pipeline.arc_meta``), else the method suffix / params ``rho``.
+    ``also_protocols``: the same predictions are scored under each of these too
+    (metrics.json ``also_protocols``, ``per_sample.<name>.csv``).
     """
     split_dir = Path(split_dir)
+    _check_also_protocols(protocol, also_protocols)
     input_array = input_array or default_input_array(method)
     split = _open_split(split_dir)
     manifest = split.manifest
@@ -169,7 +177,9 @@ def predict_split(
             f"but {split_dir}/manifest.json says max_depth {max_depth} m; evaluate on the benchmark it was trained on"
         )
     rho = resolve_rho(rho, meta, method, params) if mask_capable(pipeline) else None
+    # Each protocol on its own: a crop the cache already applied is dropped only where it is that protocol's crop.
     protocol = protocol_for_cache(protocol, manifest)
+    also_protocols = [protocol_for_cache(p, manifest) for p in also_protocols]
     images = _input_images(split, split_dir, input_array)
     clutter = _clutter_masks(split)
     kinds = split.array("clutter_kind") if split.has("clutter_kind") else None
@@ -182,6 +192,7 @@ def predict_split(
         given_keep = np.asarray(clutter) == 0
 
     scorer = Scorer(protocol)
+    also_scorers = [Scorer(p) for p in also_protocols]
     mask_stats = MaskStats()
     with atomic_directory(out_dir) as tmp:
         (tmp / PRED_DIR).mkdir()
@@ -189,7 +200,9 @@ def predict_split(
                                                        device=device, given_keep=given_keep):
             name = names[index]
             np.save(tmp / PRED_DIR / f"{name}.npy", depth, allow_pickle=False)
-            scorer.add(name, depth.astype(np.float32), split.depth_m(index))
+            pred, gt = depth.astype(np.float32), split.depth_m(index)
+            for each in (scorer, *also_scorers):
+                each.add(name, pred, gt)
             if keep is not None:
                 (tmp / MASK_DIR).mkdir(exist_ok=True)
                 (tmp / MASK_DIR / f"{name}.png").write_bytes(encode_mask_png(keep))
@@ -214,13 +227,24 @@ def predict_split(
             "checkpoint": None if checkpoint is None else str(checkpoint),
             "checkpoint_meta": {k: _jsonable(meta[k]) for k in _META_KEYS if k in meta},
         }
+        if also_scorers:  # absent otherwise: metrics.json of a run without also-protocols is as before
+            info["also_protocols"] = {s.protocol.name: also_protocol_block(s) for s in also_scorers}
         if mask_stats.pixels:
             info["keep_rate"] = mask_stats.keep_rate
             info["mask_iou"] = mask_stats.iou
             info.update(mask_stats.kind_summary())
         write_per_sample_csv(tmp / PER_SAMPLE_FILE, scorer.per_sample())
+        for each in also_scorers:
+            write_per_sample_csv(tmp / per_sample_file(each.protocol.name), each.per_sample())
         atomic_write_json(tmp / METRICS_FILE, info)
     return info
+
+
+def _check_also_protocols(protocol: Protocol, also_protocols) -> None:
+    names = [p.name for p in also_protocols]
+    if protocol.name in names or len(set(names)) != len(names):
+        # a repeated name would overwrite its own block and per-sample file
+        raise ValueError(f"also-protocols {names} must differ from each other and from the primary {protocol.name!r}")
 
 
 def test_frames(manifest: dict) -> dict:
@@ -245,6 +269,7 @@ def predict_checkpoint(
     device: str = "auto",
     input_array: str | None = None,
     params: dict | None = None,
+    also_protocols: tuple[Protocol, ...] | list[Protocol] = (),
 ) -> dict:
     """Load ``checkpoint`` (arc.training.checkpoint.load_pipeline) and run ``predict_split``."""
     from arc.training.checkpoint import load_pipeline
@@ -264,6 +289,7 @@ def predict_checkpoint(
         input_array=input_array,
         checkpoint=checkpoint,
         params=params,
+        also_protocols=also_protocols,
     )
 
 

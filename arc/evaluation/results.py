@@ -5,10 +5,18 @@
                            protocol, protocol_details, n_images, n_valid_images,
                            test_frames{evaluated, listed, skipped, why}, metrics{7},
                            mask_iou, keep_rate (ARC rows with a mask; mask_iou needs a clutter mask),
-                           input_array, checkpoint}
+                           input_array, checkpoint,
+                           also_protocols{<name>: {protocol_details, n_valid_images, metrics{7},
+                                                   per_sample}}   (only with evaluation.also_protocols)}
         per_sample.csv    name, abs_rel, sq_rel, rms, rms_log, delta1, delta2, delta3, n_valid
+        per_sample.<name>.csv   the same columns under also-protocol <name>
         pred/<name>.npy   float16 metres (raw network output, before the protocol's clamp)
         mask/<name>.png   uint8 0/255, 255 = kept (only when the row has an attention module)
+
+``protocol``, ``metrics``, ``n_valid_images`` and per_sample.csv are the primary protocol's
+(evaluation.protocol). Each also-protocol scores the same predictions once more, so its numbers
+differ from the primary's only by the protocol (pixels counted, pooling, clamp). A reader asking
+for a protocol gets the run's numbers under it, primary or not (``load_method_runs(..., protocol)``).
 
 Methods are ``syn_only, real_only, mix, arc_t, arc_a, arc_at, arc_ai, arc_full,
 oracle_declutter`` and rho-sweep entries ``arc_full-rho<R>``.
@@ -49,6 +57,17 @@ def rho_from_method(method: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def per_sample_file(protocol: str | None = None) -> str:
+    """per_sample.csv (primary protocol), or per_sample.<protocol>.csv for an also-protocol."""
+    return PER_SAMPLE_FILE if protocol is None else f"per_sample.{protocol}.csv"
+
+
+def also_protocol_block(scorer) -> dict:
+    """metrics.json's entry for one also-protocol, from its ``arc.evaluation.scoring.Scorer``."""
+    return {"protocol_details": scorer.protocol.summary(), "n_valid_images": scorer.n_valid_images,
+            "metrics": scorer.metrics(), "per_sample": per_sample_file(scorer.protocol.name)}
+
+
 def write_per_sample_csv(path: str | Path, rows: list[dict]) -> Path:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(PER_SAMPLE_COLUMNS), extrasaction="raise", lineterminator="\n")
@@ -82,14 +101,15 @@ class MethodRun:
     method: str
     seed: int
     path: Path
-    info: dict  # metrics.json
+    info: dict  # metrics.json, or its view under an also-protocol (see under_protocol)
+    per_sample_name: str = PER_SAMPLE_FILE
 
     @property
     def metrics(self) -> dict[str, float]:
         return self.info["metrics"]
 
     def per_sample(self) -> list[dict]:
-        return read_per_sample_csv(self.path / PER_SAMPLE_FILE)
+        return read_per_sample_csv(self.path / self.per_sample_name)
 
     def pred_path(self, name: str) -> Path:
         return self.path / PRED_DIR / f"{name}.npy"
@@ -122,7 +142,28 @@ def read_metrics_json(path: str | Path) -> dict:
     absent = [k for k in METRIC_KEYS if k not in info["metrics"]]
     if absent:
         raise DataError(f"{path}: metrics lacks {absent}")
+    for name, block in (info.get("also_protocols") or {}).items():
+        lacking = [k for k in ("protocol_details", "n_valid_images", "metrics") if k not in block]
+        lacking += [f"metrics.{k}" for k in METRIC_KEYS if k not in block.get("metrics", {})]
+        if lacking:
+            raise DataError(f"{path}: also_protocols.{name} lacks {lacking} (expected the {RESULTS_FORMAT} layout)")
     return info
+
+
+def under_protocol(info: dict, protocol: str, path: str | Path) -> dict:
+    """``info`` as if ``protocol`` were its primary protocol: itself when it is, else the view of
+    its also-protocol block (``primary_protocol`` names the real one); DataError when the run was
+    not scored under ``protocol``."""
+    if info["protocol"] == protocol:
+        return info
+    also = info.get("also_protocols") or {}
+    if protocol not in also:
+        scored = f" (and also {', '.join(map(repr, also))})" if also else ""
+        raise DataError(f"{path}: evaluated with protocol {info['protocol']!r}{scored}, but {protocol!r} was requested")
+    block = also[protocol]
+    return {**info, "protocol": protocol, "primary_protocol": info["protocol"],
+            "protocol_details": block["protocol_details"], "n_valid_images": block["n_valid_images"],
+            "metrics": block["metrics"]}
 
 
 def find_seeds(results_root: str | Path) -> list[int]:
@@ -138,8 +179,9 @@ def load_method_runs(
 ) -> list[MethodRun]:
     """All seeds' results of ``method`` (sorted by seed); empty list if none exist.
 
-    With ``protocol``, a run evaluated under another protocol is a DataError:
-    mixing protocols in one table would compare different things.
+    With ``protocol``, each run's numbers under that protocol (its primary or one of its
+    also-protocols); a run not scored under it is a DataError: mixing protocols in one table
+    would compare different things.
     """
     runs = []
     for seed in seeds if seeds is not None else find_seeds(results_root):
@@ -147,11 +189,11 @@ def load_method_runs(
         if not (path / METRICS_FILE).is_file():
             continue
         info = read_metrics_json(path / METRICS_FILE)
+        per_sample_name = PER_SAMPLE_FILE
         if protocol is not None and info["protocol"] != protocol:
-            raise DataError(
-                f"{path / METRICS_FILE}: evaluated with protocol {info['protocol']!r}, but {protocol!r} was requested"
-            )
-        runs.append(MethodRun(method=method, seed=seed, path=path, info=info))
+            info = under_protocol(info, protocol, path / METRICS_FILE)
+            per_sample_name = per_sample_file(protocol)
+        runs.append(MethodRun(method=method, seed=seed, path=path, info=info, per_sample_name=per_sample_name))
     return runs
 
 
