@@ -56,23 +56,32 @@ def add_table_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--metrics-json", default=None,
                         help="headline metrics per row for `dvc metrics` (default: <out stem>_metrics.json)")
     parser.add_argument("--allow-missing", action="store_true", help="skip methods without results instead of failing")
+    parser.add_argument("--also-protocol", dest="also_protocols", action="append", default=None,
+                        choices=sorted(PROTOCOLS), metavar="PROTOCOL",
+                        help="also write the table under this protocol, as <out stem>.<protocol>.csv/.md/.json "
+                             "(repeatable; default: params evaluation.also_protocols)")
     return parser
 
 
 def run_table(args: argparse.Namespace) -> int:
+    from arc.evaluation.cli import also_protocol_names_of
     from arc.reports.tables import write_main_table
 
     params = load_params(args.params)
     methods = args.methods or (table_methods(params) if params else None)
     if not methods:
         raise ConfigError("pass --methods or --params (the rows to tabulate)")
+    protocol = _protocol(args, params)
     table = write_main_table(
-        args.results, methods, _protocol(args, params), args.out, params=params,
+        args.results, methods, protocol, args.out, params=params,
         paper_table=None if args.paper_table == "none" else args.paper_table,
         md_path=args.md, json_path=args.json, metrics_path=args.metrics_json, allow_missing=args.allow_missing,
+        also_protocols=also_protocol_names_of(args, params, protocol),
     )
     write_report_provenance(args.out, runs_behind_results(args.results, methods))
-    print(f"wrote {args.out} ({len(table)} rows, {int(table['n_seeds'].max())} seeds max)")
+    also = also_protocol_names_of(args, params, protocol)
+    print(f"wrote {args.out} ({len(table)} rows, {int(table['n_seeds'].max())} seeds max)"
+          + (f"; the same table under {', '.join(also)} beside it" if also else ""))
     return 0
 
 

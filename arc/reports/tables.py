@@ -5,6 +5,10 @@ seeds), ``<metric>_std`` (sample std over seeds; empty for one seed),
 protocol, dataset, n_seeds, then rho, mask_iou(_std), keep_rate(_std) (rows with A).
 The Markdown puts the paper's numbers under ours, and says so plainly when
 ours come from a different dataset (the embedded SynthRooms benchmark).
+
+With also-protocols (evaluation.also_protocols) the same table under each of them
+goes beside the primary one: ``<stem>.<protocol>.csv/.md/.json`` next to
+``<stem>.csv`` (no headline-metrics file: `dvc metrics` follows the primary).
 """
 
 from __future__ import annotations
@@ -88,14 +92,36 @@ def test_set_note(results_root: str | Path, methods: list[str]) -> str | None:
     return None
 
 
+def also_table_stem(stem: str, protocol: str) -> str:
+    """File stem of the main table under an also-protocol: ``table2`` -> ``table2.nyu-standard``."""
+    return f"{stem}.{protocol}"
+
+
+def _protocols_note(protocol: Protocol, primary: str | None, others: dict[str, str]) -> str | None:
+    """Which protocol is primary and where the tables under the others are (None: only one protocol)."""
+    if primary is not None:
+        return (f"Also-protocol table: the same predictions scored under `{protocol.name}`; the primary "
+                f"protocol (evaluation.protocol) is `{primary}`, in {others[primary]}.")
+    if others:
+        beside = ", ".join(f"`{name}` in {path}" for name, path in others.items())
+        return f"Primary protocol (evaluation.protocol): `{protocol.name}`. The same table under {beside}."
+    return None
+
+
 def render_main_table_md(table: pd.DataFrame, protocol: Protocol, paper_table: str | None,
-                         test_note: str | None = None) -> str:
+                         test_note: str | None = None, *, primary: str | None = None,
+                         others: dict[str, str] | None = None) -> str:
+    """``primary``: set for a table under an also-protocol (the primary protocol's name);
+    ``others``: protocol name -> Markdown file of the tables beside this one."""
     dataset = table["dataset"].iloc[0] if len(table) else ""
     n_seeds = sorted(set(int(n) for n in table["n_seeds"]))
     seeds_text = "/".join(str(n) for n in n_seeds)
     title = PAPER_TABLES[paper_table]["caption"].split(" (")[0] if paper_table else "Results"
     lines = [f"# {title}: {dataset}, protocol `{protocol.name}`", ""]
     lines.append(f"Ours: mean ± sample std over {seeds_text} training seeds; protocol: {protocol.description}.")
+    note = _protocols_note(protocol, primary, others or {})
+    if note:
+        lines.append(note)
     if test_note:
         lines.append(test_note)
     paper = paper_rows(paper_table) if paper_table else None
@@ -155,9 +181,11 @@ def write_main_table(
     json_path: str | Path | None = None,
     metrics_path: str | Path | None = None,
     allow_missing: bool = False,
+    also_protocols: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Write ``out_csv`` plus the Markdown, the JSON and the headline-metrics JSON beside it
-    (``<stem>.md``, ``<stem>.json``, ``<stem>_metrics.json`` unless given).
+    (``<stem>.md``, ``<stem>.json``, ``<stem>_metrics.json`` unless given), and for each of
+    ``also_protocols`` the same table under it (``also_table_paths``). Returns the primary table.
 
     ``paper_table``: ``auto`` (Table 2 for indoor protocols, Table 3 for outdoor),
     a table name, or None for no paper rows.
@@ -165,11 +193,37 @@ def write_main_table(
     proto = get_protocol(protocol)
     if paper_table == "auto":
         paper_table = paper_table_for(proto)
-    table = build_main_table(results_root, methods, protocol, params=params, allow_missing=allow_missing)
     out_csv = Path(out_csv)
-    write_csv(table, out_csv)
+    md_path = Path(md_path or out_csv.with_suffix(".md"))
+    also_paths = {name: also_table_paths(out_csv, name) for name in also_protocols}
+    others = {name: paths[1].name for name, paths in also_paths.items()}
     test_note = test_set_note(results_root, methods)
-    atomic_write_text(md_path or out_csv.with_suffix(".md"), render_main_table_md(table, proto, paper_table, test_note))
+    table_files = dict(results_root=results_root, methods=methods, params=params, paper_table=paper_table,
+                       test_note=test_note, allow_missing=allow_missing)
+    table = _write_table_files(proto, out_csv, md_path, Path(json_path or out_csv.with_suffix(".json")),
+                               others=others, **table_files)
+    atomic_write_text(metrics_path or out_csv.with_name(f"{out_csv.stem}_metrics.json"),
+                      json.dumps(headline_metrics(table), indent=2) + "\n")
+    for name, (csv_path, md, json_file) in also_paths.items():
+        _write_table_files(get_protocol(name), csv_path, md, json_file, primary=protocol,
+                           others={protocol: md_path.name}, **table_files)
+    return table
+
+
+def also_table_paths(out_csv: str | Path, protocol: str) -> tuple[Path, Path, Path]:
+    """CSV, Markdown and JSON of the main table under an also-protocol, beside ``out_csv``."""
+    out_csv = Path(out_csv)
+    stem = also_table_stem(out_csv.stem, protocol)
+    return tuple(out_csv.with_name(f"{stem}.{ext}") for ext in ("csv", "md", "json"))
+
+
+def _write_table_files(proto: Protocol, out_csv: Path, md_path: Path, json_path: Path, *, results_root, methods,
+                       params, paper_table, test_note, allow_missing, primary: str | None = None,
+                       others: dict[str, str]) -> pd.DataFrame:
+    table = build_main_table(results_root, methods, proto.name, params=params, allow_missing=allow_missing)
+    write_csv(table, out_csv)
+    atomic_write_text(md_path, render_main_table_md(table, proto, paper_table, test_note, primary=primary,
+                                                    others=others))
     payload = {
         "protocol": proto.summary(),
         "test_set": test_note,
@@ -178,9 +232,11 @@ def write_main_table(
         "embedded_benchmark": bool(len(table)) and is_embedded_benchmark(table["dataset"].iloc[0]),
         "rows": frame_records(table),
     }
-    atomic_write_text(json_path or out_csv.with_suffix(".json"), json.dumps(payload, indent=2) + "\n")
-    atomic_write_text(metrics_path or out_csv.with_name(f"{out_csv.stem}_metrics.json"),
-                      json.dumps(headline_metrics(table), indent=2) + "\n")
+    if primary is not None:
+        payload["primary_protocol"] = primary
+    elif others:  # only then: the JSON of a preset without also-protocols is as before
+        payload["also_protocols"] = list(others)
+    atomic_write_text(json_path, json.dumps(payload, indent=2) + "\n")
     return table
 
 
