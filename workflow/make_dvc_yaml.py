@@ -9,8 +9,9 @@ stage per ARC row, one training stage per peer row, the evaluation lists) come f
 row to params.yaml and rerunning this script is therefore the whole change;
 tests/test_workflow_sync.py fails while dvc.yaml is stale. Everything else is a DVC template
 (``${seeds}``, ``${rho_sweep}``, ...), so a preset switch or a params edit needs no regeneration
-as long as the rows and the benchmark family stay the same (every preset in configs/ has the same
-rows; the sync test checks it). The oracle rows and the premise report exist only on SynthRooms
+as long as the rows, the benchmark family and evaluation.also_protocols (which add the tables
+under those protocols) stay the same (every preset in configs/ has the same rows; the sync test
+checks it). The oracle rows and the premise report exist only on SynthRooms
 benchmarks (they need the generated clutter-free twins and clutter masks), as in the Snakefile, so
 after switching to a real-data preset (`arc config preset paper-nyu`) rerun this script once.
 
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from arc.config import load_params  # noqa: E402
 from arc.reports.paper import is_embedded_benchmark  # noqa: E402
+from arc.reports.tables import also_table_stem  # noqa: E402
 from arc.training.rows import peer_of, plan_row_template, row_training_keys  # noqa: E402
 from arc.training.stages import PEER_MODELS  # noqa: E402
 from arc.utils.atomic import atomic_write_text  # noqa: E402
@@ -182,13 +184,24 @@ def row_stages(params: dict) -> dict:
     return stages
 
 
-def evaluate_stage(method: str, checkpoint_run: str, matrix: dict) -> dict:
+def also_protocols(params: dict) -> list[str]:
+    """evaluation.also_protocols (concrete names: the output files of report_table depend on them)."""
+    return list(params["evaluation"].get("also_protocols") or [])
+
+
+def evaluate_settings(params: dict) -> list[str]:
+    """As EVAL_SETTINGS in workflow/rules/evaluate.smk: also_protocols only when set, so that the
+    stages of a preset without it keep their params."""
+    return ["runtime", "evaluation.protocol"] + (["evaluation.also_protocols"] if also_protocols(params) else [])
+
+
+def evaluate_stage(method: str, checkpoint_run: str, matrix: dict, settings: list[str]) -> dict:
     seed = SEED
     cmd = (f"python workflow/scripts/evaluate.py --params params.yaml --checkpoint {run(checkpoint_run)}/checkpoint.pt"
            f" --split data/cache/{B}/real_test --method {method} --seed {seed} --out results/{B}/seed{seed}/{method}"
            f" --log logs/{B}/seed{seed}/evaluate-{method}.log")
     return stage(cmd, CODE_TRAIN + ["workflow/scripts/evaluate.py", f"data/cache/{B}", run(checkpoint_run)],
-                 ["runtime", "evaluation.protocol"], [f"results/{B}/seed{seed}/{method}"], matrix=matrix)
+                 list(settings), [f"results/{B}/seed{seed}/{method}"], matrix=matrix)
 
 
 def evaluate_stages(params: dict) -> dict:
@@ -196,16 +209,18 @@ def evaluate_stages(params: dict) -> dict:
     with_a = [r for r in rows if "A" in rows[r]["modules"]]
     plain = [r for r in rows if r not in with_a]
     at_rho = [r for r in with_a if r != SWEPT_ROW]
+    settings = evaluate_settings(params)
     return {
-        "evaluate": evaluate_stage("${item.method}", "${item.method}", {"seed": "${seeds}", "method": plain}),
-        "evaluate_at_rho": evaluate_stage("${item.method}-rho${rho}", "${item.method}-rho${rho}", {"seed": "${seeds}", "method": at_rho}),
+        "evaluate": evaluate_stage("${item.method}", "${item.method}", {"seed": "${seeds}", "method": plain}, settings),
+        "evaluate_at_rho": evaluate_stage("${item.method}-rho${rho}", "${item.method}-rho${rho}",
+                                          {"seed": "${seeds}", "method": at_rho}, settings),
         f"evaluate_{SWEPT_ROW}": evaluate_stage(f"{SWEPT_ROW}-rho${{item.rho}}", f"{SWEPT_ROW}-rho${{item.rho}}",
-                                                {"seed": "${seeds}", "rho": "${rho_sweep}"}),
+                                                {"seed": "${seeds}", "rho": "${rho_sweep}"}, settings),
         # Oracle rows (SynthRooms only), as ORACLE_CHECKPOINT in workflow/rules/evaluate.smk:
         # oracle_declutter = mix training's D on the clutter-free twins; oracle_mask = ARC:full
         # (Table-2 rho) with the true clutter mask in place of A's (A's ceiling).
-        "evaluate_oracle": evaluate_stage("oracle_declutter", "mix", {"seed": "${seeds}"}),
-        "evaluate_oracle_mask": evaluate_stage("oracle_mask", f"{SWEPT_ROW}-rho${{rho}}", {"seed": "${seeds}"}),
+        "evaluate_oracle": evaluate_stage("oracle_declutter", "mix", {"seed": "${seeds}"}, settings),
+        "evaluate_oracle_mask": evaluate_stage("oracle_mask", f"{SWEPT_ROW}-rho${{rho}}", {"seed": "${seeds}"}, settings),
     }
 
 
@@ -231,13 +246,15 @@ def report_stages(params: dict) -> dict:
     # Everything plotted or measured is declared top-level (workflow/dvc_static.yaml); those files are
     # plain cached outs so that `dvc plots diff` / `dvc metrics diff` can read older commits.
     curves_script = "workflow/scripts/report_training_curves.py"
+    # The main table under each also-protocol (ALSO_TABLE_FILES in workflow/rules/reports.smk).
+    also_tables = [f"reports/{also_table_stem(table, p)}.{ext}" for p in also_protocols(params) for ext in ("csv", "md", "json")]
     return {
         "report_table": report(
             "report_table", "report_table.py", f"--out reports/{table}.csv",
             [f"reports/{mask}.csv", f"reports/{rho_fig}.png", f"reports/{per_sample}.png", f"reports/{qual}.png",
              f"reports/{curves}.png"] + ([f"reports/{premise}.csv"] if has_oracles(params) else []),
             uncached(f"reports/{table}.csv", f"reports/{table}.md", f"reports/{table}.json", sidecar(table))
-            + [f"reports/{table}_metrics.json"]),
+            + [f"reports/{table}_metrics.json"] + uncached(*also_tables)),
         "report_mask_table": report(
             "report_mask_table", "report_mask_table.py", f"--split data/cache/{B}/real_test --out reports/{mask}.csv",
             [f"data/cache/{B}"], uncached(f"reports/{mask}.csv", f"reports/{mask}.md", sidecar(mask))),

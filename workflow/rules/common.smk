@@ -18,6 +18,8 @@ SWEEP = config["rho_sweep"]
 RHO_TAG = rho_tag(RHO)
 ROWS = config["rows"]
 REPORT = config["reports"]
+# Protocols every evaluation also scores (evaluation.also_protocols), each with its own main table.
+ALSO_PROTOCOLS = config["evaluation"].get("also_protocols") or []
 RUNTIME = config["runtime"]
 THREADS = RUNTIME["num_threads"]
 GPUS = RUNTIME.get("gpus_per_job", 0)

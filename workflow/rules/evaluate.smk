@@ -1,6 +1,7 @@
-# Evaluation of every method and seed on the real test split, under the preset's protocol.
+# Evaluation of every method and seed on the real test split, under the preset's protocol (and its also-protocols).
 
-EVAL_SETTINGS = ["runtime", "evaluation.protocol"]
+# evaluation.also_protocols only when set: the jobs of presets without it keep their params string.
+EVAL_SETTINGS = ["runtime", "evaluation.protocol"] + (["evaluation.also_protocols"] if ALSO_PROTOCOLS else [])
 
 
 # Oracle rows (SynthRooms only): oracle_declutter is mix training's D on the clutter-free twins;

@@ -20,6 +20,16 @@ def results_for(methods):
     return [result(seed, m) for seed in SEEDS for m in methods]
 
 
+from arc.reports.tables import also_table_stem
+
+# The main table under each also-protocol, beside the primary one.
+ALSO_TABLE_FILES = [in_report(f"reports/{also_table_stem(REPORT['table'], p)}.{ext}", "table", TABLE_CATEGORY,
+                              f"table under {p} ({kind})")
+                    for p in ALSO_PROTOCOLS for ext, kind in (("csv", "CSV"), ("md", "Markdown"), ("json", "JSON"))]
+# An output only when there are any: the rule of a preset without also-protocols is as before.
+ALSO_TABLES = {"also": ALSO_TABLE_FILES} if ALSO_TABLE_FILES else {}
+
+
 rule report_table:
     input:
         CODE_REPORT,
@@ -37,6 +47,7 @@ rule report_table:
         json=in_report(report_path("table", "json"), "table", TABLE_CATEGORY, "data (JSON)"),
         metrics=in_report(f"reports/{REPORT['table']}_metrics.json", "table_metrics", TABLE_CATEGORY, "data (JSON)"),
         provenance=in_report(report_path("table", "provenance.json"), "provenance", TABLE_CATEGORY, "provenance (JSON)"),
+        **ALSO_TABLES,
     params:
         settings=settings(*REPORT_SETTINGS),
     log:
