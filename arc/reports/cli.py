@@ -72,14 +72,14 @@ def run_table(args: argparse.Namespace) -> int:
     if not methods:
         raise ConfigError("pass --methods or --params (the rows to tabulate)")
     protocol = _protocol(args, params)
+    also = also_protocol_names_of(args, params, protocol)
     table = write_main_table(
         args.results, methods, protocol, args.out, params=params,
         paper_table=None if args.paper_table == "none" else args.paper_table,
         md_path=args.md, json_path=args.json, metrics_path=args.metrics_json, allow_missing=args.allow_missing,
-        also_protocols=also_protocol_names_of(args, params, protocol),
+        also_protocols=also,
     )
     write_report_provenance(args.out, runs_behind_results(args.results, methods))
-    also = also_protocol_names_of(args, params, protocol)
     print(f"wrote {args.out} ({len(table)} rows, {int(table['n_seeds'].max())} seeds max)"
           + (f"; the same table under {', '.join(also)} beside it" if also else ""))
     return 0
