@@ -5,7 +5,7 @@ Each RUN is LABEL=PATH, PATH a working copy whose ``runs/<benchmark>/seed<S>/<ro
 ``results/<benchmark>/seed<S>/<row>`` folders exist (a whole DAG or only the rows' targets). Prints,
 per row and run: real_val RMS-log at each seed's selected epoch (the row's last stage, from its
 summary.json; the number a recipe is chosen on), then the test RMS-log and, read after the choice,
-the Fig. 4 statistics of ARC:full against mix, mix + fine-tuning and ARC:T (per-image gain averaged
+the Fig. 4 statistics of ARC:full against mix, mix + fine-tuning and ARC:T, and of ARC:A&T against ARC:T (per-image gain averaged
 over seeds, 95 % bootstrap interval; negative = ARC:full better).
 
     python docs/tools/recipe_seed_check.py --benchmark synthrooms-indoor --seeds 303 304 305 \
@@ -70,6 +70,17 @@ def main() -> int:
         cells = [mean_std(row_numbers(Path(runs[label]), args.benchmark, args.seeds, row)[1]) for label in labels]
         print(f"| {row} | " + " | ".join(cells) + " |")
 
+    print("\nA of ARC: full (rho 0.85) on the test images: IoU with the true clutter / AUC of its logits")
+    for label in labels:
+        iou, auc = [], []
+        for seed in args.seeds:
+            path = Path(runs[label]) / "results" / args.benchmark / f"seed{seed}" / "arc_full-rho0.85" / "metrics.json"
+            if path.is_file():
+                info = json.loads(path.read_text())
+                iou.append(float(info["mask_iou"]))
+                auc.append(float(info["mask_logit_auc"]))
+        print(f"- {label}: IoU {mean_std(iou)}, AUC {mean_std(auc)}")
+
     print("\nFig. 4 statistics of ARC: full (rho 0.85): mean per-image RMS-log gain [95 % bootstrap interval]")
     print("| against | " + " | ".join(labels) + " |")
     print("|---|" + "---|" * len(labels))
@@ -81,6 +92,12 @@ def main() -> int:
             s = gain_summary(gains, n_bootstrap=args.bootstrap, seed=0)
             cells.append(f"{s['mean_gain']:+.3f} [{s['ci95_low']:+.3f}, {s['ci95_high']:+.3f}]")
         print(f"| {base} | " + " | ".join(cells) + " |")
+    cells = []
+    for label in labels:
+        gains = per_sample_gains(Path(runs[label]) / "results" / args.benchmark, "arc_at-rho0.85", "arc_t", protocol)
+        s = gain_summary(gains, n_bootstrap=args.bootstrap, seed=0)
+        cells.append(f"{s['mean_gain']:+.3f} [{s['ci95_low']:+.3f}, {s['ci95_high']:+.3f}]")
+    print("| ARC: A&T against ARC: T | " + " | ".join(cells) + " |")
     return 0
 
 
