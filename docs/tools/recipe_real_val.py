@@ -5,7 +5,7 @@ over training seeds of the real_val RMS-log at each seed's selected epoch of the
 training stage (the network the row is evaluated with). Module-only runs (translator, attention,
 inpainting, joint) are left out: their validation numbers are not a row's D.
 
-    python docs/tools/recipe_real_val.py today=docs/demo-results/training_curves.csv \
+    python docs/tools/recipe_real_val.py today=docs/demo-results/syn400/training_curves.csv \
         authors=docs/demo-results/recipe-authors/training_curves.csv
 """
 
