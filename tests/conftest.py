@@ -8,3 +8,16 @@ import pytest
 @pytest.fixture(autouse=True)
 def _no_local_params(monkeypatch):
     monkeypatch.setenv("ARC_PARAMS_LOCAL", "")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    import background_runs
+
+    if any(item.nodeid == background_runs.DVC_SMOKE_TEST for item in items):
+        background_runs.start_dvc_smoke()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import background_runs
+
+    background_runs.stop_and_clean()

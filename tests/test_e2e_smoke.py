@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from background_runs import dvc_smoke_after_first_repro
 from pipeline_copy import ROOT, project_copy, run
 from workflow_dag import parse_dry_run
 
@@ -230,9 +231,11 @@ def test_snakemake_reruns_only_the_changed_rho_branch(snakemake_run):
     ])
 
 
-def test_dvc_smoke_repro_rho_change_and_noop(tmp_path):
-    root = project_copy(tmp_path / "dvc", "smoke")
-    run(["dvc", "repro", "--quiet"], root, timeout=1200)
+def test_dvc_smoke_repro_rho_change_and_noop():
+    # The first `dvc repro --quiet` of a fresh smoke copy was started when pytest collected this test
+    # (tests/background_runs.py: it runs its stages one at a time, so it shares the CI machine's
+    # second core with the tests before it).
+    root = dvc_smoke_after_first_repro()
     _check_reports(root)
 
     assert "up to date" in run(["dvc", "status"], root).stdout

@@ -1,8 +1,9 @@
-"""Every training stage a preset's rows use, a few steps each, at the preset's network widths and
-input size, on a synthetic cache of that size: what the paper-size test (tests/test_paper_size.py)
-and the step benchmark (benchmarks/bench_stage_steps.py) run. The stages run through the
-workflow's own code path (``plan_row`` + ``get_stage(...).run``, as ``arc train row`` does), so
-each stage after the first reloads the checkpoints its upstream stages wrote.
+"""Every training stage a preset's rows use, a few steps each, at the preset's input size, on a
+synthetic cache of that size: what the step benchmark (benchmarks/bench_stage_steps.py, at the
+preset's network widths) and the paper-size test (tests/test_paper_size.py, with the networks
+narrowed by ``narrow_networks``) run. The stages run through the workflow's own code path
+(``plan_row`` + ``get_stage(...).run``, as ``arc train row`` does), so each stage after the first
+reloads the checkpoints its upstream stages wrote.
 """
 
 from __future__ import annotations
@@ -53,6 +54,18 @@ def shrink_schedule(params: dict, *, steps: int, device: str, threads: int) -> d
     params["models"]["vgg"].update(weights=None, fallback="random")  # ImageNet values do not change the cost
     params["rho_sweep"] = [params["rho"]]
     params["seeds"] = [params["seed"]]
+    return params
+
+
+def narrow_networks(params: dict, *, width: int) -> dict:
+    """The preset with every network's ``base_width`` (and the T2Net feature GAN's ``hidden_width``)
+    set to ``width``: the architectures and the input size stay, the compute drops ~(64/width)^2."""
+    params = copy.deepcopy(params)
+    for cfg in params["models"].values():
+        if isinstance(cfg, dict):
+            for key in ("base_width", "hidden_width"):
+                if key in cfg:
+                    cfg[key] = width
     return params
 
 
