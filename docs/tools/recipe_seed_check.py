@@ -56,19 +56,16 @@ def main() -> int:
     protocol = args.protocol or args.benchmark
     labels = list(runs)
 
-    print(f"real_val RMS-log (selected epoch of the row's last stage), seeds {args.seeds}")
-    print("| row | " + " | ".join(labels) + " |")
-    print("|---|" + "---|" * len(labels))
-    for row in ROWS:
-        cells = [mean_std(row_numbers(Path(runs[label]), args.benchmark, args.seeds, row)[0]) for label in labels]
-        print(f"| {row} | " + " | ".join(cells) + " |")
+    def row_table(title: str, which: int) -> None:
+        print(title)
+        print("| row | " + " | ".join(labels) + " |")
+        print("|---|" + "---|" * len(labels))
+        for row in ROWS:
+            cells = [mean_std(row_numbers(Path(runs[label]), args.benchmark, args.seeds, row)[which]) for label in labels]
+            print(f"| {row} | " + " | ".join(cells) + " |")
 
-    print("\ntest RMS-log (read after the choice)")
-    print("| row | " + " | ".join(labels) + " |")
-    print("|---|" + "---|" * len(labels))
-    for row in ROWS:
-        cells = [mean_std(row_numbers(Path(runs[label]), args.benchmark, args.seeds, row)[1]) for label in labels]
-        print(f"| {row} | " + " | ".join(cells) + " |")
+    row_table(f"real_val RMS-log (selected epoch of the row's last stage), seeds {args.seeds}", 0)
+    row_table("\ntest RMS-log (read after the choice)", 1)
 
     print("\nA of ARC: full (rho 0.85) on the test images: IoU with the true clutter / AUC of its logits")
     for label in labels:
