@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from arc.config import load_params  # noqa: E402
 from arc.reports.paper import is_embedded_benchmark  # noqa: E402
-from arc.reports.tables import also_table_stem  # noqa: E402
+from arc.reports.tables import also_table_paths  # noqa: E402
 from arc.training.rows import peer_of, plan_row_template, row_training_keys  # noqa: E402
 from arc.training.stages import PEER_MODELS  # noqa: E402
 from arc.utils.atomic import atomic_write_text  # noqa: E402
@@ -247,7 +247,7 @@ def report_stages(params: dict) -> dict:
     # plain cached outs so that `dvc plots diff` / `dvc metrics diff` can read older commits.
     curves_script = "workflow/scripts/report_training_curves.py"
     # The main table under each also-protocol (ALSO_TABLE_FILES in workflow/rules/reports.smk).
-    also_tables = [f"reports/{also_table_stem(table, p)}.{ext}" for p in also_protocols(params) for ext in ("csv", "md", "json")]
+    also_tables = [str(path) for p in also_protocols(params) for path in also_table_paths(f"reports/{table}.csv", p)]
     return {
         "report_table": report(
             "report_table", "report_table.py", f"--out reports/{table}.csv",

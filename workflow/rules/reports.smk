@@ -20,12 +20,12 @@ def results_for(methods):
     return [result(seed, m) for seed in SEEDS for m in methods]
 
 
-from arc.reports.tables import also_table_stem
+from arc.reports.tables import also_table_paths
 
-# The main table under each also-protocol, beside the primary one.
-ALSO_TABLE_FILES = [in_report(f"reports/{also_table_stem(REPORT['table'], p)}.{ext}", "table", TABLE_CATEGORY,
-                              f"table under {p} ({kind})")
-                    for p in ALSO_PROTOCOLS for ext, kind in (("csv", "CSV"), ("md", "Markdown"), ("json", "JSON"))]
+# The main table under each also-protocol, beside the primary one (CSV, Markdown, JSON).
+ALSO_TABLE_FILES = [in_report(str(path), "table", TABLE_CATEGORY, f"table under {p} ({kind})")
+                    for p in ALSO_PROTOCOLS
+                    for path, kind in zip(also_table_paths(f"reports/{REPORT['table']}.csv", p), ("CSV", "Markdown", "JSON"))]
 # An output only when there are any: the rule of a preset without also-protocols is as before.
 ALSO_TABLES = {"also": ALSO_TABLE_FILES} if ALSO_TABLE_FILES else {}
 
