@@ -43,14 +43,19 @@ def premise_settings(params: dict, rho_text: str) -> list[PremiseSetting]:
     rows = params.get("rows") or {}
     if "mix" not in rows:
         raise ConfigError("rows.mix: the premise report measures the mix-trained D; the preset has no mix row")
+    from arc.training.rows import plan_row
+
     attention_row = params["training"]["attention"].get("depth_row", "mix")
-    modules = [set(spec.get("modules") or []) for spec in rows.values()]
     settings = [PremiseSetting("mix D", "mix")]
-    if any("A" in m and "T" not in m for m in modules):
-        settings.append(PremiseSetting(f"A's D ({attention_row}), raw A", attention_row, None, f"attention-{rho_text}"))
-    if any({"A", "T"} <= m for m in modules):
-        settings.append(PremiseSetting(f"A's D ({attention_row}) through T, translated A", attention_row,
-                                       "translator", f"attention_t-{rho_text}"))
+    # A's folder as the row plans name it (one shared A when stage 3 reads neither T nor rho)
+    for with_t, label, translator in ((False, "raw A", None), (True, "translated A", "translator")):
+        row = next((r for r, spec in rows.items() if "A" in (spec.get("modules") or [])
+                    and ("T" in (spec.get("modules") or [])) == with_t), None)
+        if row is None:
+            continue
+        attention = next(step.name for step in plan_row(params, row) if step.stage == "attention")
+        through = " through T" if with_t else ""
+        settings.append(PremiseSetting(f"A's D ({attention_row}){through}, {label}", attention_row, translator, attention))
     return settings
 
 

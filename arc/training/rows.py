@@ -8,7 +8,10 @@ workflow's run folders (runs/<benchmark>/seed<S>/<name>/):
     depth        syn_only | real_only | mix       (by the row's depth_source)
     translator   translator
     attention    attention-rho<R>  | attention_t-rho<R>   (_t: trained on T(x))
-    inpainting   inpainting-rho<R> | inpainting_t-rho<R>
+                 attention         (training.attention.objective cyclegan with its own rho and the
+                                    threshold test mask: A reads neither D, T nor the row's rho,
+                                    so every row and sweep value shares one A per seed)
+    inpainting   inpainting-rho<R> | inpainting_t-rho<R>  (| inpainting | inpainting_t after that shared A)
     joint        joint-rho<R>      | joint_t-rho<R>   (joint_ti / joint_i: after inpainting, I in the loop)
     finetune     <row>-rho<R> (rows with A) | <row>
     t2net / crdoco / gasda (peer rows)   <row>
@@ -128,17 +131,35 @@ def plan_row(params: dict, row: str, *, rho: float | None = None) -> list[StageS
     spec = check_row(params, row)
     if "A" in spec["modules"]:
         rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
-    return _plan(spec, row, rho, rho_tag(rho))
+    return _plan(spec, row, rho, rho_tag(rho), attention_reads(params))
 
 
 def plan_row_template(params: dict, row: str, rho_text: str) -> list[StageStep]:
     """``plan_row`` with ``rho_text`` in place of the rho folder suffix (e.g. "rho{rho}" for a
     Snakemake wildcard, "rho${item.rho}" for DVC): how the workflow files derive each row's
     stage folders and upstreams from the same plan the trainer runs."""
-    return _plan(check_row(params, row), row, rho_text, rho_text)
+    return _plan(check_row(params, row), row, rho_text, rho_text, attention_reads(params))
 
 
-def _plan(spec: dict, row: str, rho, tag: str) -> list[StageStep]:
+def attention_reads(params: dict) -> dict[str, bool]:
+    """What the attention stage (the paper's stage 3) reads besides its own settings: the row's rho,
+    the pretrained D, and T for rows with T. A job is what it computes: a stage that reads none of
+    them is one job per seed, whatever row or sweep value asked for it.
+
+    The authors' stage 3 (``objective: cyclegan``) trains A inside a fresh CycleGAN with no depth
+    loss, so D and T would only feed validation diagnostics; with its own KL target
+    (``training.attention.rho``) and the threshold test mask it does not read the row's rho either."""
+    cfg = ((params.get("training") or {}).get("attention") or {})
+    cyclegan = cfg.get("objective", "depth") == "cyclegan"
+    own_rho = "rho" in cfg and cfg.get("test_mask", "threshold") == "threshold"
+    # A is trained against the D of training.attention.depth_row (the paper: "does not matter", Sec. 3.5)
+    depth_row = cfg.get("depth_row", "mix")
+    depth_source = ((params.get("rows") or {}).get(depth_row) or {}).get("depth_source", depth_row)
+    return {"rho": not own_rho, "depth": not cyclegan, "translator": not cyclegan,
+            "depth_folder": DEPTH_RUN.get(depth_source, depth_row)}
+
+
+def _plan(spec: dict, row: str, rho, tag: str, reads: dict) -> list[StageStep]:
     modules, stages = set(spec["modules"]), spec["stages"]
     t = "_t" if "T" in modules else ""
     steps: list[StageStep] = []
@@ -154,12 +175,18 @@ def _plan(spec: dict, row: str, rho, tag: str) -> list[StageStep]:
             step = StageStep("translator", "translator")
             made["translator"] = step.name
         elif stage == "attention":
-            needs = {k: made[k] for k in ("depth", "translator") if k in made}
-            step = StageStep("attention", f"attention{t}-{tag}", {"rho": rho}, needs)
+            needs = {k: made[k] for k in ("depth", "translator") if k in made and reads[k]}
+            if "depth" in needs:
+                needs["depth"] = reads["depth_folder"]
+            a_t = "_t" if "translator" in needs else ""
+            a_rho = f"-{tag}" if reads["rho"] else ""
+            step = StageStep("attention", f"attention{a_t}{a_rho}", {"rho": rho} if reads["rho"] else {}, needs)
             made["attention"] = step.name
+            a_suffix = a_rho
         elif stage == "inpainting":
+            # I follows its A's folder (a shared A gives a shared I) and sees T(x) in rows with T
             needs = {k: made[k] for k in ("attention", "translator") if k in made}
-            step = StageStep("inpainting", f"inpainting{t}-{tag}", {}, needs)
+            step = StageStep("inpainting", f"inpainting{t}{a_suffix}", {}, needs)
             made["inpainter"] = step.name
         elif stage == "joint":
             # after inpainting: I in the loop (the authors' step 5), in the folder name too

@@ -1,10 +1,13 @@
 # Shared names and helpers for the rules. Paths follow docs/ARCHITECTURE.md.
 import glob
+import re
 
 from arc.config import merge_local_params, rho_tag, settings_source, validate_params
 from arc.reports.paper import is_embedded_benchmark
 from arc.reports.premise_report import premise_settings
-from arc.training.rows import peer_of, plan_row_template, row_training_keys
+from arc.dag import evaluated_methods, evaluation_jobs, jobs_by_rule, row_method, training_jobs
+from arc.stage_table import CODE_DATA as STAGE_TABLE_CODE_DATA, CODE_REPORT as STAGE_TABLE_CODE_REPORT
+from arc.stage_table import SWEPT_ROW as STAGE_TABLE_SWEPT_ROW
 
 # This machine's dataset locations (git-ignored params.local.yaml), as every job's loader merges them.
 merge_local_params(config)
@@ -24,59 +27,33 @@ RUNTIME = config["runtime"]
 THREADS = RUNTIME["num_threads"]
 GPUS = RUNTIME.get("gpus_per_job", 0)
 MEM_TRAIN = RUNTIME.get("mem_mb_per_job", 4000)
+ORACLE_ROWS = is_embedded_benchmark(B)
 
-# Every row-dependent list below follows from params.yaml `rows` (via arc.training.rows), and so
-# does dvc.yaml (workflow/make_dvc_yaml.py): a row added in params.yaml reaches both tools.
+# The training and evaluation jobs, each once (arc.dag, from the stage table arc/stage_table.py);
+# dvc.yaml takes the same jobs (workflow/make_dvc_yaml.py).
+TRAIN_JOBS = jobs_by_rule(training_jobs(config))
+EVAL_JOBS = evaluation_jobs(config, ORACLE_ROWS)
+METHODS = evaluated_methods(config, ORACLE_ROWS)
 BASELINE_ROWS = [r for r, spec in ROWS.items() if spec["stages"] == ["depth"]]
-FINETUNE_ROWS = [r for r, spec in ROWS.items() if "finetune" in spec["stages"]]
-PEER_ROWS = [r for r, spec in ROWS.items() if peer_of(spec)]
-SWEPT_ROW = "arc_full"  # the row trained at every rho of rho_sweep (Fig. 3)
-# Rows evaluated at the Table-2 rho (rows with A); the others carry no rho suffix.
-RHO_ROWS = [r for r in FINETUNE_ROWS if "A" in ROWS[r]["modules"] and r != SWEPT_ROW]
-METHODS_NO_RHO = BASELINE_ROWS + [r for r in FINETUNE_ROWS if "A" not in ROWS[r]["modules"]] + PEER_ROWS
-TABLE_METHODS = METHODS_NO_RHO + [f"{r}-{RHO_TAG}" for r in RHO_ROWS] + [f"{SWEPT_ROW}-{RHO_TAG}"]
-SWEEP_METHODS = [f"{SWEPT_ROW}-{rho_tag(r)}" for r in SWEEP]
-ORACLE = ["oracle_declutter", "oracle_mask"] if is_embedded_benchmark(B) else []
-
-
-def row_step(row, rho_text="rho{rho}"):
-    """The row's last stage (folder name and upstream folders), as the trainer plans it."""
-    return plan_row_template(config, row, rho_text)[-1]
-
-
-def joint_steps(rho_text="rho{rho}"):
-    """Folder template -> the joint StageStep of every row that has one, as the trainer plans it."""
-    return {step.name: step for row, spec in ROWS.items() if "joint" in spec["stages"]
-            for step in plan_row_template(config, row, rho_text) if step.stage == "joint"}
-
-
-JOINT_STEPS = joint_steps()
-
-
-def row_step_inputs(row, seed, rho=None):
-    """The upstream checkpoints of the row's last stage (finetune or a peer), by CLI flag."""
-    return {flag: ckpt(seed, name.format(rho=rho)) for flag, name in row_step(row).needs.items()}
+SWEPT_ROW = STAGE_TABLE_SWEPT_ROW
+TABLE_METHODS = [m for m, (row, rho) in METHODS.items() if rho == RHO or "A" not in ROWS[row]["modules"]]
+SWEEP_METHODS = [row_method(config, SWEPT_ROW, r) for r in SWEEP]
 
 
 wildcard_constraints:
     seed=r"\d+",
-    rho=r"[0-9.e-]+",
-    row="|".join(BASELINE_ROWS),
 
 
 def sources(*paths):
-    """The arc/ source files a stage runs (declared as inputs so code changes rerun it)."""
+    """The arc/ source files a job runs (declared as inputs so code changes rerun it)."""
     files = []
     for p in paths:
         files += sorted(glob.glob(f"{p}/**/*.py", recursive=True)) if "." not in p.rsplit("/", 1)[-1] else [p]
     return files
 
 
-CODE_COMMON = sources("arc/config.py", "arc/errors.py", "arc/params.schema.json", "arc/utils")
-CODE_DATA = CODE_COMMON + sources("arc/data")
-CODE_TRAIN = CODE_DATA + sources("arc/models", "arc/losses", "arc/training", "arc/evaluation")
-CODE_EVAL = CODE_TRAIN
-CODE_REPORT = CODE_COMMON + sources("arc/evaluation", "arc/reports")
+CODE_DATA = sources(*STAGE_TABLE_CODE_DATA)
+CODE_REPORT = sources(*STAGE_TABLE_CODE_REPORT)
 
 
 def settings(*keys):
@@ -88,10 +65,6 @@ def settings(*keys):
             node = node[part]
         out[key] = node
     return out
-
-
-def run_dir(seed, name):
-    return f"runs/{B}/seed{seed}/{name}"
 
 
 def ckpt(seed, name):
@@ -108,7 +81,7 @@ def report_path(name, ext):
 
 
 # The premise report (SynthRooms only: it needs the clutter mask and the clutter-free twins).
-PREMISE_REPORT = [report_path("premise", "csv")] if ORACLE else []
+PREMISE_REPORT = [report_path("premise", "csv")] if ORACLE_ROWS else []
 
 ALL_REPORTS = [
     report_path("table", "csv"),

@@ -35,7 +35,7 @@ rule report_table:
         CODE_REPORT,
         "workflow/scripts/report_table.py",
         "arc/reports/paper_reference.csv",
-        results_for(TABLE_METHODS + ORACLE),
+        results_for(TABLE_METHODS),
         # `snakemake reports/table2.csv` is the documented entry point: it brings the other
         # reports of the preset (Table 4, Fig. 3/4/5) with it.
         companions=[report_path(n, e) for n, e in (("mask_table", "csv"), ("rho_figure", "png"),

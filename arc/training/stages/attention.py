@@ -49,6 +49,7 @@ from arc.training.stages.common import (
     freeze,
     front_of,
     load_upstream,
+    mask_validation,
     masked_validation,
     optimize,
     pipeline_roles,
@@ -92,7 +93,7 @@ def run(
     data_dir,
     seed: int,
     out_dir,
-    depth,
+    depth=None,
     translator=None,
     rho: float | None = None,
     resume: bool = True,
@@ -117,9 +118,13 @@ def run(
         if lambda_adv > 0:
             raise ConfigError(f"training.{STAGE}.lambda_adversarial = {lambda_adv}: the cyclegan objective has its own GAN terms; set it to 0")
     ctx = prepare_stage(STAGE, params, data_dir=data_dir, seed=seed, out_dir=out_dir, domains=("real", "syn"))
-    check_input_size(params, ["depth", "translator"] if translator else ["depth"], ctx.data.height, ctx.data.width, ctx.data.data_dir)
+    # The cyclegan objective has no depth loss: D (and T) only feed the validation diagnostics,
+    # and the workflow passes neither (arc.training.rows.attention_reads), so stage 3 runs once per seed.
+    with_depth = objective != "cyclegan" or depth is not None
+    check_input_size(params, [r for r in ("depth", "translator") if (r == "depth" and with_depth) or (r == "translator" and translator)],
+                     ctx.data.height, ctx.data.width, ctx.data.data_dir)
 
-    nets = {"depth": freeze(load_upstream(depth, "depth", stage=STAGE, flag="--depth", params=params))}
+    nets = {"depth": freeze(load_upstream(depth, "depth", stage=STAGE, flag="--depth", params=params))} if with_depth else {}
     if translator is not None:
         nets["translator"] = freeze(load_upstream(translator, "translator", stage=STAGE, flag="--translator", params=params))
     nets["attention"] = build_network(params, "attention")
@@ -144,7 +149,7 @@ def run(
         optimizers["cyclegan_discriminators"] = make_adam(discs, stage_optim(params, STAGE), discriminator=True)
     for net in nets.values():
         net.to(ctx.device)
-    pipeline = ARCPipeline(nets["depth"], attention=nets["attention"], translator=nets.get("translator"))
+    pipeline = ARCPipeline(nets["depth"], attention=nets["attention"], translator=nets.get("translator")) if with_depth else None
     front = front_of(attention=nets["attention"], translator=nets.get("translator"))
     domains = ("real", "syn") if lambda_adv > 0 or objective == "cyclegan" else ("real",)
     total_steps = epochs * ctx.steps_per_epoch
@@ -200,7 +205,7 @@ def run(
         steps_per_epoch=lambda epoch: ctx.steps_per_epoch,
         batches=lambda epoch: ctx.batches(domains, epoch),
         step_fn=lambda epoch: step_cyclegan if objective == "cyclegan" else step,
-        validate=lambda: masked_validation(ctx, front, nets["depth"]),
+        validate=lambda: masked_validation(ctx, front, nets["depth"]) if with_depth else mask_validation(ctx, front),
         metric=None,
         selection="last",
         saved_roles=pipeline_roles(nets),

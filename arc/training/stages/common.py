@@ -269,7 +269,10 @@ def pipeline_roles(networks: Mapping[str, nn.Module]) -> tuple[str, ...]:
 def check_translator_pairing(upstream: str | Path, translator: str | Path | None, *, stage: str, flag: str) -> None:
     """A was trained on T(x) or on x; the downstream stage must feed it the same way."""
     path = ckpt.resolve_checkpoint_path(upstream)
-    trained_with_t = "translator" in ckpt.read_checkpoint(path, needed_for=f"stage {stage!r} ({flag})", role="attention")["modules"]
+    saved = ckpt.read_checkpoint(path, needed_for=f"stage {stage!r} ({flag})", role="attention")
+    if saved.get("meta", {}).get("objective") == "cyclegan":
+        return  # A learnt inside a CycleGAN on raw images: no T in its training, fits rows with and without T
+    trained_with_t = "translator" in saved["modules"]
     if trained_with_t and translator is None:
         raise ConfigError(
             f"{path} was trained on translated images T(x); stage {stage!r} needs --translator CHECKPOINT as well"
@@ -299,6 +302,18 @@ def masked_validation(ctx: StageContext, front: nn.Module, depth: nn.Module | No
     if keep:
         metrics["keep_rate"] = float(torch.cat(keep).mean())
     return metrics
+
+
+def mask_validation(ctx: StageContext, front: nn.Module) -> dict[str, float]:
+    """The mean keep rate of A's hard masks on real_val (a stage 3 trained without D)."""
+    from arc.training.data import validation_batches
+
+    keep: list[torch.Tensor] = []
+    with torch.no_grad():
+        for batch in validation_batches(ctx.data["val"], ctx.batch_size, ctx.runtime.num_workers):
+            out = front(batch["rgb"].to(ctx.device), hard=True)
+            keep.append(out["mask"].float().mean(dim=(1, 2, 3)).cpu())
+    return {"keep_rate": float(torch.cat(keep).mean())}
 
 
 def front_of(*, attention=None, translator=None, inpainter=None) -> nn.Module:
