@@ -361,11 +361,6 @@ def benchmark_size(params: dict) -> tuple[int, int]:
     return size["height"], size["width"]
 
 
-def rho_tag(rho: float) -> str:
-    """The rho part of run/result folder names; identical to how DVC prints the float."""
-    return f"rho{rho}"
-
-
 # --------------------------------------------------------------------------- CLI
 
 def list_presets() -> list[str]:

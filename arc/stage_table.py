@@ -94,7 +94,9 @@ ROW_TRAINING_KEYS = _row_training_keys()
 
 def _attention_reads(params: Mapping, row: str | None) -> tuple[str, ...]:
     keys = ("models.attention", "models.patch_discriminator", "training.attention")
-    if ((params.get("training") or {}).get("attention") or {}).get("objective") == "cyclegan":
+    from arc.settings import setting
+
+    if setting(params, "training.attention.objective") == "cyclegan":
         keys += ("models.translator", "training.translator")  # A inside a fresh CycleGAN
     return keys
 

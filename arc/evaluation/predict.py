@@ -302,13 +302,14 @@ def resolve_rho(rho: float | None, meta: dict, method: str, params: dict | None)
 
 
 def rho_for_method(method: str, params: dict | None) -> float | None:
-    """The sparsity a method was trained with: the ``-rho<R>`` suffix, else params ``rho``
-    for rows whose modules include the attention net A, else None."""
-    from arc.evaluation.results import rho_from_method
+    """The sparsity a method was trained with, from the settings (the rho its branch of the DAG
+    trained at), else params ``rho`` for rows whose modules include the attention net A, else None."""
+    if params and params.get("rows") and params.get("rho_sweep") is not None:
+        from arc.reports.methods import method_rhos
 
-    suffixed = rho_from_method(method)
-    if suffixed is not None:
-        return suffixed
+        planned = method_rhos(params).get(method)
+        if planned is not None:
+            return planned
     if params:
         row = (params.get("rows") or {}).get(method)
         if row and "A" in (row.get("modules") or []) and params.get("rho") is not None:

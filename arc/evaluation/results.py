@@ -44,17 +44,10 @@ PRED_DIR = "pred"
 MASK_DIR = "mask"
 PER_SAMPLE_COLUMNS = ("name", *METRIC_KEYS, "n_valid")
 _SEED_DIR = re.compile(r"^seed(\d+)$")
-_RHO_SUFFIX = re.compile(r"-rho([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
 
 
 def method_dir(results_root: str | Path, seed: int, method: str) -> Path:
     return Path(results_root) / f"seed{int(seed)}" / method
-
-
-def rho_from_method(method: str) -> float | None:
-    """``arc_full-rho0.85`` -> 0.85; None for names without the suffix."""
-    match = _RHO_SUFFIX.search(method)
-    return float(match.group(1)) if match else None
 
 
 def per_sample_file(protocol: str | None = None) -> str:

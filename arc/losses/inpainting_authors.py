@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from arc.errors import ConfigError
+from arc.settings import setting
 from arc.losses.adversarial import GANLoss, Logits
 from arc.losses.inpainting import InpaintingWeights
 from arc.losses.perceptual import feature_loss, style_loss
@@ -36,7 +37,7 @@ VGG_LAYERS = PERCEPTUAL_LAYERS + STYLE_LAYERS
 
 def inpainting_losses(params: Mapping) -> str:
     """``training.inpainting.losses`` (default ``paper``), checked against ``models.vgg.arch``."""
-    choice = params.get("training", {}).get("inpainting", {}).get("losses", "paper")
+    choice = setting(params, "training.inpainting.losses")
     if choice not in LOSSES:
         raise ConfigError(f"{LOSSES_KEY} = {choice!r}: expected one of {', '.join(LOSSES)}")
     problem = authors_vgg_problem(params)
@@ -47,9 +48,9 @@ def inpainting_losses(params: Mapping) -> str:
 
 def authors_vgg_problem(params: Mapping) -> str | None:
     """The authors' taps (relu3_4, relu4_4, relu5_2) exist only in VGG19."""
-    if params.get("training", {}).get("inpainting", {}).get("losses", "paper") != "authors":
+    if setting(params, "training.inpainting.losses") != "authors":
         return None
-    arch = params.get("models", {}).get("vgg", {}).get("arch", "vgg16")
+    arch = setting(params, "models.vgg.arch")
     if arch != "vgg19":
         return (f"{LOSSES_KEY} = 'authors' needs models.vgg.arch = 'vgg19' (their layers relu3_4, relu4_4, relu5_2), "
                 f"got models.vgg.arch = {arch!r}")

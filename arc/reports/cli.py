@@ -128,7 +128,7 @@ def add_premise_report_arguments(parser: argparse.ArgumentParser) -> argparse.Ar
 def run_premise_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from arc.config import rho_tag
+    from arc.stage_table import rho_tag
     from arc.reports.premise_report import build_premise_report, premise_settings, write_premise_report
 
     params = load_params(args.params)

@@ -16,9 +16,9 @@ from matplotlib.figure import Figure
 
 from arc.errors import DataError
 from arc.evaluation.metrics import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, METRIC_UNITS
-from arc.evaluation.results import require_method_runs, rho_from_method
+from arc.evaluation.results import require_method_runs
 from arc.reports.aggregate import seed_metrics_frame, single_value, summarise_over_seeds
-from arc.reports.methods import method_label
+from arc.reports.methods import method_label, method_rhos
 from arc.reports.stats import bootstrap_mean_ci
 from arc.reports.tables import write_csv
 from arc.utils.atomic import atomic_savefig, atomic_write_text
@@ -51,6 +51,7 @@ def rho_sweep_table(
     per_seed = seed_metrics_frame(results_root, [*sweep_methods, *baseline_methods], protocol)
     summary = summarise_over_seeds(per_seed, ["method"], list(METRIC_KEYS))
     rho_stored = per_seed.groupby("method", sort=False)["rho"].first()
+    planned = method_rhos(params) if params and params.get("rows") else {}
     rhos = []
     for method in summary["method"]:
         if method in baseline_methods:
@@ -58,14 +59,14 @@ def rho_sweep_table(
             continue
         stored = rho_stored.get(method)
         stored = None if stored is None or pd.isna(stored) else float(stored)
-        named = rho_from_method(method)
+        named = planned.get(method)
         if stored is not None and named is not None and abs(stored - named) > 1e-9:
-            raise DataError(f"results of {method!r} record rho {stored} in metrics.json, but the name says {named}; "
-                            "was the wrong checkpoint evaluated?")
+            raise DataError(f"results of {method!r} record rho {stored} in metrics.json, but the settings trained it at "
+                            f"{named}; was the wrong checkpoint evaluated?")
         value = stored if stored is not None else named
         if value is None:
             raise DataError(f"cannot tell the rho of sweep method {method!r}: no rho in its metrics.json "
-                            "and no -rho<R> suffix in its name")
+                            "and none in the settings' rho sweep")
         rhos.append(float(value))
     summary.insert(1, "label", [method_label(m, params) for m in summary["method"]])
     summary.insert(2, "kind", ["baseline" if m in baseline_methods else "sweep" for m in summary["method"]])

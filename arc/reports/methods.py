@@ -8,8 +8,8 @@ which is what the paper's tables list.
 
 from __future__ import annotations
 
-from arc.evaluation.results import rho_from_method
 from arc.reports.paper import is_embedded_benchmark
+from arc.stage_table import rho_tag
 
 # Used when params.yaml gives no label (e.g. for the oracle row, which is not a training row).
 DEFAULT_LABELS: dict[str, str] = {
@@ -35,18 +35,18 @@ BASELINE_METHODS = ("syn_only", "real_only", "mix")
 TABLE_ROW_ORDER = ("t2net", "crdoco", "gasda", "syn_only", "real_only", "mix", "mix_ft", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full")
 
 
-def rho_tag(rho: float) -> str:
-    """Folder suffix for a sparsity; the same text as ``arc.config.rho_tag``."""
-    try:
-        from arc.config import rho_tag as config_rho_tag
-    except ImportError:  # arc.config is optional for reading results
-        return f"rho{rho}"
-    return config_rho_tag(rho)
-
-
 def base_method(method: str) -> str:
-    """``arc_full-rho0.85`` -> ``arc_full``."""
-    return method.split("-rho", 1)[0] if rho_from_method(method) is not None else method
+    """``arc_full-rho0.85`` -> ``arc_full``: a result folder is its row's name (no '-' in row names,
+    the schema's pattern), then ``-rho<R>`` for rows with A (arc.dag.row_method)."""
+    return method.split("-", 1)[0]
+
+
+def method_rhos(params: dict) -> dict[str, float]:
+    """The rho each evaluated method was trained at, from the settings (rows with A only)."""
+    from arc.dag import evaluated_methods
+
+    return {method: rho for method, (row, rho) in evaluated_methods(params, oracles=True).items()
+            if rho is not None and "A" in params["rows"][row]["modules"]}
 
 
 def method_label(method: str, params: dict | None = None) -> str:

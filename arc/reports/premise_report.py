@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from arc.errors import ConfigError
+from arc.settings import setting
 from arc.evaluation.premise import INTERVENTIONS
 from arc.evaluation.protocols import Protocol
 from arc.reports.markdown import markdown_table
@@ -45,7 +46,7 @@ def premise_settings(params: dict, rho_text: str) -> list[PremiseSetting]:
         raise ConfigError("rows.mix: the premise report measures the mix-trained D; the preset has no mix row")
     from arc.training.rows import plan_row
 
-    attention_row = params["training"]["attention"].get("depth_row", "mix")
+    attention_row = setting(params, "training.attention.depth_row")
     settings = [PremiseSetting("mix D", "mix")]
     # A's folder as the row plans name it (one shared A when stage 3 reads neither T nor rho)
     for with_t, label, translator in ((False, "raw A", None), (True, "translated A", "translator")):

@@ -15,35 +15,11 @@ from typing import Sequence
 
 from functools import partial
 
-STAGE_HELP = {
-    "depth": "pretrain D on syn / real / mix data",
-    "translator": "train T (real->syn) as a CycleGAN with its s2r twin",
-    "attention": "pretrain A with D (and T) fixed: depth L1 + KL sparsity, Gumbel temperature schedule",
-    "inpainting": "pretrain I on holes from A's masks: L1 + perceptual + style + adversarial",
-    "joint": "train D and A jointly (T and I fixed)",
-    "finetune": "modular coordinate descent (Alg. 1) for a row, A fixed",
-    "t2net": "peer T2Net: a syn->real translator trained end to end with D (+ supervised real L1)",
-    "crdoco": "peer CrDoCo: two depth nets over the frozen CycleGAN, cross-domain consistency (+ real L1)",
-    "gasda": "peer GASDA: CycleGAN fine-tuned with two depth nets, consistency; stereo term -> real L1",
-}
-# stage -> checkpoint flags: (flag, required, help)
-CHECKPOINT_FLAGS = {
-    "depth": (),
-    "translator": (),
-    "attention": (("depth", True, "D checkpoint (depth stage)"), ("translator", False, "T checkpoint; A then sees T(x) through D")),
-    "inpainting": (("attention", True, "A checkpoint (attention stage)"), ("translator", False, "T checkpoint (if A was trained on T(x))")),
-    "joint": (("depth", True, "D checkpoint"), ("attention", True, "A checkpoint"), ("translator", False, "T checkpoint"),
-              ("inpainter", False, "I checkpoint (I in the loop, the authors' step 5)")),
-    "finetune": (
-        ("depth", True, "D checkpoint (depth stage)"),
-        ("translator", False, "T checkpoint (rows with T)"),
-        ("attention", False, "A checkpoint (rows with A)"),
-        ("inpainter", False, "I checkpoint (rows with I)"),
-    ),
-    "t2net": (),
-    "crdoco": (("translator", True, "translator-stage checkpoint (its CycleGAN, frozen)"),),
-    "gasda": (("translator", True, "translator-stage checkpoint (its CycleGAN, fine-tuned)"),),
-}
+from arc.settings import setting
+from arc.stage_table import STAGE_KINDS
+
+# Every stage's help line and checkpoint flags: the stage table.
+STAGE_HELP = {name: kind.help for name, kind in STAGE_KINDS.items()}
 
 
 def _add_common(parser: argparse.ArgumentParser, *, out_help: str) -> None:
@@ -69,8 +45,8 @@ def build_stage_parser(stage: str, parser: argparse.ArgumentParser | None = None
         parser.add_argument("--rho", type=float, default=None, help="fraction of pixels KEPT, 0 < rho < 1 (default: params rho)")
     if stage == "finetune":
         parser.add_argument("--row", required=True, help="Table-2 row (rows.<ROW> in params) whose modules are finetuned")
-    for flag, required, help_text in CHECKPOINT_FLAGS[stage]:
-        parser.add_argument(f"--{flag}", required=required, metavar="CKPT", help=f"{help_text}; a run folder means its checkpoint.pt")
+    for flag in STAGE_KINDS[stage].flags:
+        parser.add_argument(f"--{flag.name}", required=flag.required, metavar="CKPT", help=f"{flag.help}; a run folder means its checkpoint.pt")
     return parser
 
 
@@ -83,7 +59,7 @@ def _load_params(path: str) -> dict:
 def _data_dir(args, params: dict) -> Path:
     if args.data:
         return Path(args.data)
-    root = (params.get("data") or {}).get("cache_root", "data/cache")
+    root = setting(params, "data.cache_root")
     return Path(root) / params["benchmark"]
 
 
@@ -95,7 +71,7 @@ def run_stage(stage: str, args: argparse.Namespace) -> dict:
     from arc.training.stages import get_stage
 
     params = _load_params(args.params)
-    kwargs = {flag: getattr(args, flag) for flag, _, _ in CHECKPOINT_FLAGS[stage]}
+    kwargs = {flag.name: getattr(args, flag.name) for flag in STAGE_KINDS[stage].flags}
     for option in ("source", "row", "rho"):
         if hasattr(args, option):
             kwargs[option] = getattr(args, option)

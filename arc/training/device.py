@@ -13,6 +13,7 @@ from typing import Any, ContextManager
 import torch
 
 from arc.errors import ConfigError
+from arc.settings import setting
 
 _DEVICES = ("auto", "cpu", "cuda")
 _PRECISIONS = ("fp32", "bf16")
@@ -47,17 +48,16 @@ def resolve_device(name: str) -> torch.device:
 
 def setup_runtime(params: dict) -> Runtime:
     """Apply params.runtime (threads, TF32) and return the resolved runtime."""
-    runtime = params.get("runtime") or {}
-    precision = runtime.get("precision", "fp32")
+    precision = setting(params, "runtime.precision")
     if precision not in _PRECISIONS:
         raise ConfigError(f"runtime.precision must be one of {list(_PRECISIONS)}, got {precision!r}")
-    threads = int(runtime.get("num_threads", 1))
+    threads = int(setting(params, "runtime.num_threads"))
     if threads < 1:
         raise ConfigError(f"runtime.num_threads must be >= 1, got {threads}")
-    workers = int(runtime.get("num_workers", 0))
+    workers = int(setting(params, "runtime.num_workers"))
     if workers < 0:
         raise ConfigError(f"runtime.num_workers must be >= 0, got {workers}")
-    device = resolve_device(runtime.get("device", "auto"))
+    device = resolve_device(setting(params, "runtime.device"))
     torch.set_num_threads(threads)
     if device.type == "cuda":
         tf32 = precision == "bf16"

@@ -18,6 +18,7 @@ from typing import Iterable
 import torch
 
 from arc.errors import ConfigError
+from arc.settings import setting
 
 SCHEDULES = {"paper": 0.9, "authors_code": 0.5}  # schedule -> Adam beta1
 CONSTANT_FRACTION = 0.6  # authors_code: share of the steps at the initial lr
@@ -31,7 +32,7 @@ def _positive(optim: dict, key: str) -> float:
 
 
 def check_optim(optim: dict) -> None:
-    schedule = optim.get("schedule", "paper")
+    schedule = setting({"optim": optim}, "optim.schedule")
     if schedule not in SCHEDULES:
         raise ConfigError(f"optim.schedule must be one of {sorted(SCHEDULES)}, got {schedule!r}")
     _positive(optim, "lr")
@@ -44,7 +45,7 @@ def check_optim(optim: dict) -> None:
 def make_adam(parameters: Iterable[torch.nn.Parameter], optim: dict, *, discriminator: bool = False) -> torch.optim.Adam:
     check_optim(optim)
     lr = _positive(optim, "lr_discriminator" if discriminator else "lr")
-    beta1 = SCHEDULES[optim.get("schedule", "paper")]
+    beta1 = SCHEDULES[setting({"optim": optim}, "optim.schedule")]
     return torch.optim.Adam(list(parameters), lr=lr, betas=(beta1, 0.999))
 
 
@@ -73,4 +74,4 @@ class LRSchedule:
 
 def make_schedule(optim: dict, total_steps: int) -> LRSchedule:
     check_optim(optim)
-    return LRSchedule(optim.get("schedule", "paper"), int(total_steps))
+    return LRSchedule(setting({"optim": optim}, "optim.schedule"), int(total_steps))

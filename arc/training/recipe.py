@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 
 from arc.errors import ConfigError
+from arc.settings import setting
 from arc.models.gumbel import NOISES
 
 EPOCHS = ("synthetic", "real")
@@ -36,23 +37,22 @@ def _choice(value, allowed, key: str) -> str:
 
 
 def epoch_mode(params: Mapping) -> str:
-    return _choice((params.get("training") or {}).get("epoch", "synthetic"), EPOCHS, "training.epoch")
+    return _choice(setting(params, "training.epoch"), EPOCHS, "training.epoch")
 
 
 def flips(params: Mapping) -> bool:
-    value = (params.get("training") or {}).get("flip", False)
+    value = setting(params, "training.flip")
     if not isinstance(value, bool):
         raise ConfigError(f"training.flip = {value!r}: expected true | false")
     return value
 
 
 def bn_passes(params: Mapping) -> str:
-    return _choice((params.get("training") or {}).get("bn_passes", "mixed"), BN_PASSES, "training.bn_passes")
+    return _choice(setting(params, "training.bn_passes"), BN_PASSES, "training.bn_passes")
 
 
 def mask_noise(params: Mapping) -> str:
-    cfg = (params.get("training") or {}).get("attention") or {}
-    return _choice(cfg.get("mask_noise", "logistic"), NOISES, "training.attention.mask_noise")
+    return _choice(setting(params, "training.attention.mask_noise"), NOISES, "training.attention.mask_noise")
 
 
 def stage_optim(params: Mapping, stage: str) -> dict:

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Sequence
 
 from arc.errors import ConfigError
-from arc.training.stages import PEER_STAGES, STAGES, check_peer_row
+from arc.settings import setting
+from arc.stage_table import PEER_STAGES, STAGES, rho_tag
+from arc.training.stages import check_peer_row
 
 MODULE_STAGE = {"T": "translator", "A": "attention", "I": "inpainting"}
 DEPTH_RUN = {"syn": "syn_only", "real": "real_only", "mix": "mix"}
@@ -41,11 +43,6 @@ ORDER_BEFORE = {
     "joint": ("attention", "translator"),
     "finetune": ("translator", "attention", "inpainting", "joint"),
 }
-
-
-def rho_tag(rho: float) -> str:
-    """Same spelling as arc.config.rho_tag (the workflow's folder names)."""
-    return f"rho{rho}"
 
 
 @dataclass(frozen=True)
@@ -105,18 +102,6 @@ def check_row(params: dict, row: str) -> dict:
     return spec
 
 
-# A row's keys that only name it in reports: editing them must not retrain anything.
-ROW_DISPLAY_KEYS = ("label",)
-
-
-def row_training_keys(row: str) -> list[str]:
-    """The ``rows.<row>.<key>`` settings a training job depends on (every row key but the display ones)."""
-    import json
-
-    schema = json.loads((Path(__file__).resolve().parents[1] / "params.schema.json").read_text())
-    keys = schema["$defs"]["row"]["properties"]
-    return [f"rows.{row}.{key}" for key in keys if key not in ROW_DISPLAY_KEYS]
-
 
 def peer_of(spec: dict) -> str | None:
     """The peer stage a row ends with (t2net, crdoco, gasda), or None for the ARC/baseline rows."""
@@ -134,13 +119,6 @@ def plan_row(params: dict, row: str, *, rho: float | None = None) -> list[StageS
     return _plan(spec, row, rho, rho_tag(rho), attention_reads(params))
 
 
-def plan_row_template(params: dict, row: str, rho_text: str) -> list[StageStep]:
-    """``plan_row`` with ``rho_text`` in place of the rho folder suffix (e.g. "rho{rho}" for a
-    Snakemake wildcard, "rho${item.rho}" for DVC): how the workflow files derive each row's
-    stage folders and upstreams from the same plan the trainer runs."""
-    return _plan(check_row(params, row), row, rho_text, rho_text, attention_reads(params))
-
-
 def attention_reads(params: dict) -> dict[str, bool]:
     """What the attention stage (the paper's stage 3) reads besides its own settings: the row's rho,
     the pretrained D, and T for rows with T. A job is what it computes: a stage that reads none of
@@ -150,10 +128,10 @@ def attention_reads(params: dict) -> dict[str, bool]:
     loss, so D and T would only feed validation diagnostics; with its own KL target
     (``training.attention.rho``) and the threshold test mask it does not read the row's rho either."""
     cfg = ((params.get("training") or {}).get("attention") or {})
-    cyclegan = cfg.get("objective", "depth") == "cyclegan"
-    own_rho = "rho" in cfg and cfg.get("test_mask", "threshold") == "threshold"
+    cyclegan = setting(params, "training.attention.objective") == "cyclegan"
+    own_rho = "rho" in cfg and setting(params, "training.attention.test_mask") == "threshold"
     # A is trained against the D of training.attention.depth_row (the paper: "does not matter", Sec. 3.5)
-    depth_row = cfg.get("depth_row", "mix")
+    depth_row = setting(params, "training.attention.depth_row")
     depth_source = ((params.get("rows") or {}).get(depth_row) or {}).get("depth_source", depth_row)
     return {"rho": not own_rho, "depth": not cyclegan, "translator": not cyclegan,
             "depth_folder": DEPTH_RUN.get(depth_source, depth_row)}

@@ -2,7 +2,9 @@
 import glob
 import re
 
-from arc.config import merge_local_params, rho_tag, settings_source, validate_params
+from arc.config import merge_local_params, settings_source, validate_params
+from arc.settings import setting
+from arc.stage_table import rho_tag
 from arc.reports.paper import is_embedded_benchmark
 from arc.reports.premise_report import premise_settings
 from arc.dag import evaluated_methods, evaluation_jobs, jobs_by_rule, row_method, training_jobs
@@ -25,8 +27,8 @@ REPORT = config["reports"]
 ALSO_PROTOCOLS = config["evaluation"].get("also_protocols") or []
 RUNTIME = config["runtime"]
 THREADS = RUNTIME["num_threads"]
-GPUS = RUNTIME.get("gpus_per_job", 0)
-MEM_TRAIN = RUNTIME.get("mem_mb_per_job", 4000)
+GPUS = setting(config, "runtime.gpus_per_job")
+MEM_TRAIN = setting(config, "runtime.mem_mb_per_job")
 ORACLE_ROWS = is_embedded_benchmark(B)
 
 # The training and evaluation jobs, each once (arc.dag, from the stage table arc/stage_table.py);

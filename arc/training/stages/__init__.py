@@ -2,16 +2,8 @@
 
 from importlib import import_module
 
-# The domain-adaptation peers of Table 2/3: each trains its whole model in one stage, after the
-# stages listed here (whose checkpoints it starts from).
-PEER_STAGES = {"t2net": (), "crdoco": ("translator",), "gasda": ("translator",)}
-# The params.yaml `models.*` sections each peer builds (the workflow reruns a peer when they change).
-PEER_MODELS = {
-    "t2net": ("depth", "translator", "patch_discriminator", "feature_discriminator"),
-    "crdoco": ("depth", "translator", "patch_discriminator"),
-    "gasda": ("depth", "translator", "patch_discriminator"),
-}
-STAGES = ("depth", "translator", "attention", "inpainting", "joint", "finetune", *PEER_STAGES)
+# Stage names, the peers and what each reads: the stage table (arc/stage_table.py).
+from arc.stage_table import PEER_MODELS, PEER_STAGES, STAGES  # noqa: F401
 
 
 def check_peer_row(spec: dict, key: str) -> str:

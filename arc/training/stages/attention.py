@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from arc.errors import ConfigError
+from arc.settings import setting
 from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.losses.sparsity import check_rho, kl_sparsity
 from arc.models.gumbel import gumbel_sigmoid, linear_temperature
@@ -75,13 +76,13 @@ def temperature_settings(params: dict) -> tuple[float, float]:
 def mask_settings(params: dict) -> tuple[str, bool, int]:
     """(test_mask, per-image KL?, noise_cell) from training.attention, paper defaults when absent."""
     cfg = section(params, "training", STAGE)
-    test_mask = cfg.get("test_mask", "threshold")
+    test_mask = setting(params, f"training.{STAGE}.test_mask")
     if test_mask not in ("threshold", "rho_quantile"):
         raise ConfigError(f"training.{STAGE}.test_mask = {test_mask!r}: expected threshold | rho_quantile")
-    kl = cfg.get("kl", "batch")
+    kl = setting(params, f"training.{STAGE}.kl")
     if kl not in ("batch", "image"):
         raise ConfigError(f"training.{STAGE}.kl = {kl!r}: expected batch | image")
-    cell = cfg.get("noise_cell", 1)
+    cell = setting(params, f"training.{STAGE}.noise_cell")
     if isinstance(cell, bool) or not isinstance(cell, int) or cell < 1:
         raise ConfigError(f"training.{STAGE}.noise_cell = {cell!r}: expected an integer >= 1")
     return test_mask, kl == "image", cell
@@ -107,7 +108,7 @@ def run(
     rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
     test_mask, per_image_kl, noise_cell = mask_settings(params)
     noise = mask_noise(params)
-    objective = cfg.get("objective", "depth")
+    objective = setting(params, f"training.{STAGE}.objective")
     if objective not in ("depth", "cyclegan"):
         raise ConfigError(f"training.{STAGE}.objective = {objective!r}: expected depth | cyclegan")
     kl_rho = check_rho(cfg["rho"], f"training.{STAGE}.rho") if "rho" in cfg else rho

@@ -16,6 +16,7 @@ import torch.nn as nn
 
 import arc.models  # noqa: F401  (registers every network)
 from arc.errors import ConfigError
+from arc.settings import setting
 from arc.models.registry import build_model
 from arc.training import checkpoint as ckpt
 from arc.training.data import BatchStream, StageData, cycled_batches, open_stage_data
@@ -89,7 +90,8 @@ def validation_metric(params: Mapping) -> str:
 
 def network_arch(params: Mapping, key: str) -> str:
     """``models.<key>.arch``: project (default) or authors."""
-    arch = section(params, "models", key).get("arch", "project")
+    section(params, "models", key)
+    arch = setting(params, f"models.{key}.arch")
     if arch not in ARCHS or (arch == "authors" and key not in AUTHORS_NETWORKS):
         allowed = ARCHS if key in AUTHORS_NETWORKS else ("project",)
         raise ConfigError(f"models.{key}.arch = {arch!r}: expected one of {' | '.join(allowed)}")
@@ -130,14 +132,14 @@ def build_vgg(params: Mapping, layers: Sequence[str] | None = None, normalize: b
     ``layers``/``normalize``: see VGGFeatures (the authors' inpainting losses use both)."""
     vgg = section(params, "models", "vgg")
     if vgg.get("weights") is None:
-        fallback = vgg.get("fallback", "random")
+        fallback = setting(params, "models.vgg.fallback")
         if fallback == "off":
             return None
         if fallback == "error":
             raise ConfigError("models.vgg.weights is null and models.vgg.fallback is 'error': give the path of torchvision's ImageNet VGG weights")
         if fallback != "random":
             raise ConfigError(f"models.vgg.fallback = {fallback!r}: expected random | off | error")
-    return build_model("vgg_features", arch=vgg.get("arch", "vgg16"), weights_path=vgg.get("weights"), seed=int(params.get("seed", 0)),
+    return build_model("vgg_features", arch=setting(params, "models.vgg.arch"), weights_path=vgg.get("weights"), seed=int(setting(params, "seed")),
                        layers=layers, normalize=normalize)
 
 
@@ -220,7 +222,7 @@ def prepare_stage(stage: str, params: dict, *, data_dir, seed: int, out_dir, dom
     check_optim(optim)
     validation_metric(params)
     runtime = setup_runtime(params)
-    stage_seed = derive_seed(int(params.get("seed", 0)), "train", stage, seed)
+    stage_seed = derive_seed(int(setting(params, "seed")), "train", stage, seed)
     seed_everything(stage_seed)
     data = open_stage_data(data_dir, domains)
     generator = torch.Generator(device=runtime.device)

@@ -23,6 +23,7 @@ from typing import Sequence
 import torch
 
 from arc.errors import ConfigError
+from arc.settings import setting
 from arc.training import checkpoint as ckpt
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
@@ -90,7 +91,7 @@ def run(
     cfg = section(params, "training", STAGE)
     iterations = check_epochs(cfg.get("iterations"), f"training.{STAGE}.iterations")
     per_step = check_epochs(cfg.get("epochs_per_step"), f"training.{STAGE}.epochs_per_step")
-    loss = cfg.get("loss", "alternate")
+    loss = setting(params, "training.finetune.loss")
     if loss not in ("alternate", "combined"):
         raise ConfigError(f"training.{STAGE}.loss = {loss!r}: expected alternate | combined")
     combined = loss == "combined"

@@ -26,6 +26,7 @@ from typing import Sequence
 import torch
 
 from arc.errors import ConfigError
+from arc.settings import setting
 from arc.losses.adversarial import GANLoss
 from arc.losses.peers import consistency_l1, edge_aware_smoothness
 from arc.training.loop import Hook
@@ -68,7 +69,7 @@ class _FrozenCycleGANHook(Hook):
 
 
 def check_stereo(cfg: dict, data) -> None:
-    if not cfg.get("stereo", False):
+    if not setting({"training": {"gasda": cfg}}, "training.gasda.stereo"):
         return
     arrays = data.manifests["real"].get("arrays", {})
     if STEREO_ARRAY not in arrays:

@@ -20,6 +20,7 @@ from typing import Sequence
 
 import torch
 
+from arc.settings import setting
 from arc.losses.sparsity import check_rho, kl_sparsity
 from arc.training import checkpoint as ckpt
 from arc.training.loop import Hook
@@ -68,7 +69,7 @@ def run(
     cfg = section(params, "training", STAGE)
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
     lambda_kl = check_weight(cfg.get("lambda_kl"), f"training.{STAGE}.lambda_kl")
-    lambda_adv = check_weight(cfg.get("lambda_adversarial", 0.0), f"training.{STAGE}.lambda_adversarial")
+    lambda_adv = check_weight(setting(params, f"training.{STAGE}.lambda_adversarial"), f"training.{STAGE}.lambda_adversarial")
     noise, bn = mask_noise(params), bn_passes(params)
     _, tau = temperature_settings(params)
     rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
