@@ -38,21 +38,23 @@ CASES = {  # role: (input shape, needs the mask input)
 }
 
 
-def build_theirs(role: str) -> nn.Module:
+def build_theirs(role: str, width: int = WIDTH, input_shape: tuple[int, ...] | None = None) -> nn.Module:
+    """Their network for ``role`` at base width ``width`` (their PatchGAN has no width: 64);
+    the global-local discriminator's fc1 sized for ``input_shape`` (default: CASES[role])."""
     from models.attention_networks import _Attention_FullRes
     from models.depth_generator_networks import _ResGenerator_Upsample, _UNetGenerator
     from models.discriminator_networks import Discriminator80x80InstNorm, DiscriminatorGlobalLocal
 
     if role == "depth":
-        return _UNetGenerator(input_nc=3, output_nc=1, ngf=WIDTH)
+        return _UNetGenerator(input_nc=3, output_nc=1, ngf=width)
     if role == "attention":
-        return _Attention_FullRes(input_nc=3, output_nc=1, ngf=WIDTH)
+        return _Attention_FullRes(input_nc=3, output_nc=1, ngf=width)
     if role == "generator":
-        return _ResGenerator_Upsample(input_nc=3, output_nc=3, ngf=WIDTH)
+        return _ResGenerator_Upsample(input_nc=3, output_nc=3, ngf=width)
     if role == "patch_discriminator":
         return Discriminator80x80InstNorm(input_nc=3)  # no width argument: 64
-    net = DiscriminatorGlobalLocal(image_size=240, conv_dim=WIDTH)
-    probe = torch.zeros(1, *CASES[role][0][1:])
+    net = DiscriminatorGlobalLocal(image_size=240, conv_dim=width)
+    probe = torch.zeros(1, *(input_shape or CASES[role][0])[1:])
     with torch.no_grad():
         flat = net.mainGlobal(probe).numel() + net.mainLocal(probe).numel()
     net.fc1 = nn.Linear(flat, 1, bias=False)

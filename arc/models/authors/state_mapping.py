@@ -17,6 +17,8 @@ A shared module (the one PReLU of D, A, T, I) appears under several keys in both
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 
@@ -41,3 +43,28 @@ def fill_seeded_(module: nn.Module, seed: int) -> nn.Module:
 
 def _is_norm_scale(module: nn.Module, key: str) -> bool:
     return isinstance(module.get_submodule(key.rsplit(".", 1)[0]), nn.BatchNorm2d)
+
+
+def fill_fan_in_seeded_(module: nn.Module, seed: int, gains: dict[str, float] | None = None) -> nn.Module:
+    """``fill_seeded_``, then every weight of two or more dimensions rescaled from std 0.1 to
+    std gain / sqrt(fan_in) (fan_in = size(1) x kernel area, torch's convention), with gain 1 or
+    ``gains[prefix]`` for the keys under a listed prefix (e.g. {"output1.": 0.5}).
+
+    Why: at paper width (fan-in 576 and more) N(0, 0.1) grows the activations layer by layer,
+    so A's logits explode and the tanh of D, T and I saturates (|out| = 1), where a parity check
+    says little. Fan-in scaled weights keep every layer's output near unit scale; the gains let
+    a fixture pull a head well inside tanh's range in train mode too (BatchNorm on batch
+    statistics feeds the heads unit-variance features)."""
+    fill_seeded_(module, seed)
+    gains = gains or {}
+    seen: set[int] = set()
+    with torch.no_grad():
+        for key, tensor in sorted(module.state_dict(keep_vars=True).items()):
+            if not tensor.is_floating_point() or tensor.dim() < 2 or id(tensor) in seen:
+                continue
+            seen.add(id(tensor))  # a shared module appears under several keys: rescale it once
+            gain = next((g for prefix, g in gains.items() if key.startswith(prefix)), 1.0)
+            fan_in = tensor.shape[1] * tensor[0, 0].numel()
+            tensor.mul_(gain / (0.1 * math.sqrt(fan_in)))
+    return module
+
