@@ -5,7 +5,7 @@
   arc declutter                              (arc.training.cli)
   arc evaluate / arc predict                 (arc.evaluation.cli)
   arc report <table|figure>                  (arc.reports.cli)
-  arc config validate|preset                 (arc.config)
+  arc config validate|preset                 (arc.config_cli)
   arc models summary                         (arc.models.cli)
 """
 
@@ -23,7 +23,7 @@ _COMMAND_MODULES = (
     "arc.training.cli",
     "arc.evaluation.cli",
     "arc.reports.cli",
-    "arc.config",
+    "arc.config_cli",
     "arc.models.cli",
 )
 

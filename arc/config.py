@@ -20,8 +20,8 @@ from typing import Any
 import yaml
 
 from arc.errors import ConfigError
-from arc.losses.inpainting_authors import authors_vgg_problem
-from arc.training.stages import PEER_STAGES, check_peer_row
+from arc.settings import setting
+from arc.stage_table import PEER_STAGES, check_row
 
 SCHEMA_PATH = Path(__file__).with_name("params.schema.json")
 PRESET_DIR = Path("configs")
@@ -117,8 +117,6 @@ def _finite_problems(node: Any, source: str, key: str = "") -> list[str]:
     return []
 
 
-# Which stages train each ARC module: a row listing the module must train it.
-MODULE_STAGES = {"A": ("attention",), "I": ("inpainting",), "T": ("translator",)}
 BENCHMARK_FAMILY = {"nyu-pbrs": "indoor", "kitti-vkitti": "outdoor", "synthrooms-indoor": "indoor",
                     "synthrooms-outdoor": "outdoor"}
 # The Snakefile and dvc.yaml write the decoded cache here; any other value would be silently ignored.
@@ -126,25 +124,26 @@ CACHE_ROOT = "data/cache"
 
 
 def _row_problems(name: str, row: dict, source: str) -> list[str]:
-    if row["stages"][-1] in PEER_STAGES:
-        try:
-            check_peer_row(row, f"{source}: rows.{name}")
-        except ConfigError as exc:
-            return [str(exc)]
-        return []
-    problems = []
-    if row["stages"][0] != "depth":
-        problems.append(f"{source}: key 'rows.{name}.stages' must start with 'depth' (D is pretrained first)")
-    for module, stages in MODULE_STAGES.items():
-        trained = [s for s in stages if s in row["stages"]]
-        if trained and module not in row["modules"]:
-            problems.append(f"{source}: key 'rows.{name}.stages' trains '{trained[0]}' but 'rows.{name}.modules' lacks {module}")
-        if module in row["modules"] and not trained:
-            problems.append(f"{source}: key 'rows.{name}.stages' = {row['stages']}: module {module} in 'rows.{name}.modules' "
-                            f"needs stage '{stages[0]}' before 'finetune'")
-    if "I" in row["modules"] and "A" not in row["modules"]:
-        problems.append(f"{source}: key 'rows.{name}.modules': I (inpainting) needs A (its holes come from A)")
-    return problems
+    """The rules of a row's composition (arc.stage_table.check_row: the one place they are written)."""
+    try:
+        check_row({"rows": {name: row}}, name)
+    except ConfigError as exc:
+        return [f"{source}: {exc}"]
+    return []
+
+
+INPAINTING_LOSSES_KEY = "training.inpainting.losses"
+
+
+def authors_vgg_problem(params) -> str | None:
+    """The authors' inpainting taps (relu3_4, relu4_4, relu5_2) exist only in VGG19."""
+    if setting(params, INPAINTING_LOSSES_KEY) != "authors":
+        return None
+    arch = setting(params, "models.vgg.arch")
+    if arch != "vgg19":
+        return (f"{INPAINTING_LOSSES_KEY} = 'authors' needs models.vgg.arch = 'vgg19' (their layers relu3_4, relu4_4, relu5_2), "
+                f"got models.vgg.arch = {arch!r}")
+    return None
 
 
 def _size_problems(params: dict, source: str) -> list[str]:
@@ -361,7 +360,7 @@ def benchmark_size(params: dict) -> tuple[int, int]:
     return size["height"], size["width"]
 
 
-# --------------------------------------------------------------------------- CLI
+# --------------------------------------------------------------------------- presets
 
 def list_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
@@ -390,56 +389,6 @@ def backup_path(target: Path) -> Path:
         stamp += "0"
         path = target.with_name(f"{target.name}.{stamp}.bak")
     return path
-
-
-def _cmd_validate(args) -> int:
-    import sys
-
-    path = Path(args.params)
-    params = read_params_file(path)
-    source = settings_source(args.params)
-    problems = config_problems(params, source, check_paths=False)
-    found: list[str] = []
-    if not problems and not args.no_paths:
-        from arc.preflight import run_problems
-
-        problems = _dataset_path_problems(params, source)
-        found, more = run_problems(params, datasets=not problems)
-        problems += more
-    if problems:
-        for line in problems:
-            print(f"error: {line}", file=sys.stderr)
-        print(f"{source}: {len(problems)} problem(s); nothing was run", file=sys.stderr)
-        return 2
-    print(f"{source}: valid (preset '{params['preset']}', benchmark '{params['benchmark']}', "
-          f"{len(params['seeds'])} seeds, rho sweep {params['rho_sweep']})")
-    for line in found:
-        print(f"  found {line}")
-    return 0
-
-
-def _cmd_preset(args) -> int:
-    src = use_preset(args.name, Path(args.params))
-    print(f"{args.params} <- {src} (previous settings kept as {args.params}.<UTC time>.bak); "
-          "Snakemake and DVC both read it")
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("config", help="validate params.yaml or switch presets")
-    sub = p.add_subparsers(dest="config_command", required=True)
-    v = sub.add_parser("validate", help="check params.yaml (and, for a real-data preset, the dataset folders) before any training",
-                       description="Checks every key against the schema (types, ranges, finite numbers) and the rules a "
-                                   "schema cannot express. For the real-data presets it also opens every configured "
-                                   "folder, checks its layout and that it holds enough frames for the sampling, and "
-                                   "says what it found.")
-    v.add_argument("--params", default="params.yaml")
-    v.add_argument("--no-paths", action="store_true", help="skip the dataset checks (paths, layout, frame counts)")
-    v.set_defaults(func=_cmd_validate)
-    s = sub.add_parser("preset", help="copy configs/NAME.yaml to params.yaml (smoke, demo, demo-outdoor, paper-nyu, paper-kitti)")
-    s.add_argument("name")
-    s.add_argument("--params", default="params.yaml")
-    s.set_defaults(func=_cmd_preset)
 
 
 def add_params_argument(parser: argparse.ArgumentParser) -> None:

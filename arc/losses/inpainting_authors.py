@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from arc.errors import ConfigError
+from arc.config import authors_vgg_problem
 from arc.settings import setting
 from arc.losses.adversarial import GANLoss, Logits
 from arc.losses.inpainting import InpaintingWeights
@@ -44,17 +45,6 @@ def inpainting_losses(params: Mapping) -> str:
     if problem:
         raise ConfigError(problem)
     return choice
-
-
-def authors_vgg_problem(params: Mapping) -> str | None:
-    """The authors' taps (relu3_4, relu4_4, relu5_2) exist only in VGG19."""
-    if setting(params, "training.inpainting.losses") != "authors":
-        return None
-    arch = setting(params, "models.vgg.arch")
-    if arch != "vgg19":
-        return (f"{LOSSES_KEY} = 'authors' needs models.vgg.arch = 'vgg19' (their layers relu3_4, relu4_4, relu5_2), "
-                f"got models.vgg.arch = {arch!r}")
-    return None
 
 
 def authors_inpainting_loss(

@@ -3,24 +3,7 @@
 from importlib import import_module
 
 # Stage names, the peers and what each reads: the stage table (arc/stage_table.py).
-from arc.stage_table import PEER_MODELS, PEER_STAGES, STAGES  # noqa: F401
-
-
-def check_peer_row(spec: dict, key: str) -> str:
-    """A peer row is ``stages: [*prerequisites, peer]``, ``modules: []``, ``depth_source: mix``;
-    returns the peer's stage name. ``key`` names the row in messages (e.g. "params.yaml: rows.t2net")."""
-    from arc.errors import ConfigError
-
-    stages = list(spec.get("stages") or [])
-    peer = stages[-1]
-    expected = [*PEER_STAGES[peer], peer]
-    if stages != expected:
-        raise ConfigError(f"{key}.stages = {stages}: the peer {peer!r} is trained by the stages {expected}")
-    if spec.get("modules"):
-        raise ConfigError(f"{key}.modules = {spec['modules']}: a peer row has no ARC modules (expected [])")
-    if spec.get("depth_source") != "mix":
-        raise ConfigError(f"{key}.depth_source = {spec.get('depth_source')!r}: the peers train on synthetic and real labels (expected 'mix')")
-    return peer
+from arc.stage_table import PEER_MODELS, PEER_STAGES, STAGES, check_peer_row  # noqa: F401
 
 
 def get_stage(name: str):
