@@ -7,7 +7,12 @@
 #   snakemake --profile profiles/slurm           # on a SLURM cluster
 #   snakemake --report reports/report.html       # after a run: every table and figure in one HTML file
 
-configfile: "params.yaml"
+# The settings are read by the project's own loader (arc.config.load_params: YAML 1.2 read strictly,
+# params.local.yaml merged, validated) -- the same reading every job and the dvc.yaml generator use --
+# not by Snakemake's `configfile:` (YAML 1.1, where `010` is 8 and `1:00` is 60).
+from arc.config import load_params as _load_settings
+
+config.update(_load_settings("params.yaml"))
 
 report: "workflow/report/workflow.rst"
 

@@ -17,11 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from arc.errors import ConfigError
 from arc.settings import setting
 from arc.stage_table import PEER_STAGES, check_row
+from arc.utils.strict_yaml import load_yaml
 
 SCHEMA_PATH = Path(__file__).with_name("params.schema.json")
 PRESET_DIR = Path("configs")
@@ -248,12 +247,9 @@ def _dataset_path_problems(params: dict, source: str) -> list[str]:
 def read_params_file(path: Path, local: bool = True) -> Any:
     """The parsed YAML of a settings file, not yet validated, with params.local.yaml's dataset
     locations merged over it (``local=False``: the file alone)."""
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"{path}: settings file not found (run from the repository root, or pass --params)")
-    try:
-        params = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    params = load_yaml(path)  # YAML 1.2, strictly: the reading DVC's and ours agree on (arc.utils.strict_yaml)
     if local and isinstance(params, dict):
         merge_local_params(params)
     return params
@@ -309,12 +305,14 @@ def read_local_params() -> tuple[dict, Path | None]:
     """The local file's settings ({} and None when there is none); ConfigError on any key that is
     not a machine-local location, one line per key."""
     path = local_params_path()
-    if path is None or not path.is_file():
+    if path is None:
         return {}, None
-    try:
-        local = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not path.exists():
+        if os.environ.get(LOCAL_PARAMS_ENV):  # named explicitly: a typo must not silently drop the roots
+            raise ConfigError(f"{path}: not found, but {LOCAL_PARAMS_ENV} names it; expected the machine-local settings "
+                              f"file (or set {LOCAL_PARAMS_ENV}= to use none)")
+        return {}, None
+    local = load_yaml(path)  # a directory, non-UTF-8 bytes or bad YAML: one line naming the file
     if local is None:
         return {}, path
     problems = _local_key_problems(local, LOCAL_KEYS, str(path))
@@ -343,6 +341,24 @@ def settings_source(path: str | Path) -> str:
     """How messages name the settings: the params file, plus the local file when one is merged."""
     local = local_params_path()
     return f"{path} + {local}" if local is not None and local.is_file() else str(path)
+
+
+def read_settings(path: str | Path) -> dict:
+    """The settings for a command that also works from a partial settings file (the report and
+    evaluation commands, run by hand on a results folder): strict YAML with params.local.yaml
+    merged, fully validated when the file has every required key (the workflow's params.yaml
+    always has), otherwise checked for what a partial file can hold (finite numbers)."""
+    path = Path(path)
+    params = read_params_file(path)
+    source = settings_source(path)
+    if not isinstance(params, dict):
+        raise ConfigError(f"{source}: expected a mapping of settings at the top level, got {type(params).__name__}")
+    if all(key in params for key in _schema()["required"]):
+        return validate_params(params, source, check_paths=False)
+    problems = _finite_problems(params, source)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return params
 
 
 def load_params(path: str | Path = "params.yaml", check_paths: bool = True) -> dict:

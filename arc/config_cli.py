@@ -47,6 +47,16 @@ def _cmd_preset(args) -> int:
     src = use_preset(args.name, Path(args.params))
     print(f"{args.params} <- {src} (previous settings kept as {args.params}.<UTC time>.bak); "
           "Snakemake and DVC both read it")
+    generator = Path(args.params).resolve().parent / "workflow" / "make_dvc_yaml.py"
+    if generator.is_file():  # dvc.yaml holds the preset's jobs: rewrite it for the new settings
+        import subprocess
+        import sys
+
+        done = subprocess.run([sys.executable, str(generator), "--params", str(Path(args.params).resolve()),
+                               "--out", str(generator.parents[1] / "dvc.yaml")])
+        if done.returncode != 0:
+            return done.returncode
+        print(f"{generator.parents[1] / 'dvc.yaml'} rewritten for preset '{args.name}'")
     return 0
 
 

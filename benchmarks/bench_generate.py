@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from arc.config import load_params
 
 from arc.data.synthrooms import FAMILIES, generate_benchmark
 
@@ -28,7 +28,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    sizes = yaml.safe_load(Path(args.params).read_text())["data"]["synthrooms"]
+    sizes = load_params(args.params, check_paths=False)["data"]["synthrooms"]
 
     total = 0.0
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,10 +21,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
+
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from arc.config import load_params  # noqa: E402
 
 FIELDS = ("stage", "step", "height", "width", "batch", "steps", "seconds", "seconds_per_step", "images_per_s",
           "peak_mb", "device", "threads")
@@ -37,7 +39,7 @@ def bench(preset: str, device: str, steps: int, threads: int, keep: Path | None 
     from arc.training.paper_size import run_stages, shrink_schedule, write_cache
 
     torch.set_num_threads(threads)
-    params = yaml.safe_load((REPO / "configs" / f"{preset}.yaml").read_text())
+    params = load_params(REPO / "configs" / f"{preset}.yaml", check_paths=False)
     params = shrink_schedule(params, steps=steps, device=device, threads=threads)
     height, width = benchmark_size(params)
     with tempfile.TemporaryDirectory() as tmp:

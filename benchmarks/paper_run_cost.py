@@ -13,10 +13,12 @@ import csv
 import sys
 from pathlib import Path
 
-import yaml
+
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from arc.config import load_params  # noqa: E402
 
 
 def training_counts(params: dict) -> dict[str, int]:
@@ -52,7 +54,7 @@ def stage_runs(params: dict) -> dict[str, int]:
 def cost_table(preset: str, measured: Path) -> str:
     from arc.training.recipe import steps_per_epoch
 
-    params = yaml.safe_load((REPO / "configs" / f"{preset}.yaml").read_text())
+    params = load_params(REPO / "configs" / f"{preset}.yaml", check_paths=False)
     rows = list(csv.DictReader(measured.open()))
     spe = steps_per_epoch(params, training_counts(params), params["optim"]["batch_size"])
     runs = stage_runs(params)

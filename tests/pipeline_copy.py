@@ -27,6 +27,8 @@ def project_copy(dst: Path, preset: str) -> Path:
         else:
             shutil.copy(src, target)
     shutil.copy(ROOT / "configs" / f"{preset}.yaml", dst / "params.yaml")
+    # dvc.yaml holds the preset's jobs (as `arc config preset` rewrites it)
+    subprocess.run([sys.executable, "workflow/make_dvc_yaml.py"], cwd=dst, check=True, env={**os.environ, "ARC_PARAMS_LOCAL": ""})
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
     subprocess.run([*git, "init", "-q"], cwd=dst, check=True)
     subprocess.run([*git, "add", "-A"], cwd=dst, check=True)

@@ -11,13 +11,15 @@ import base64
 import json
 import math
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 import yaml
 
 from background_runs import dvc_smoke_after_first_repro
-from pipeline_copy import ROOT, project_copy, run
+from pipeline_copy import ROOT, project_copy, run, tool_env
 from workflow_dag import parse_dry_run
 
 pytestmark = pytest.mark.e2e
@@ -245,13 +247,19 @@ def test_dvc_smoke_repro_rho_change_and_noop():
     run([*git, "commit", "-qm", "smoke run, rho_sweep 0.85 0.95"], root)
 
     _change_one_rho(root, 0.95, 0.9)
+    # dvc.yaml lists the preset's jobs: a stale one is refused before anything runs
+    stale = subprocess.run(["dvc", "repro"], cwd=root, env=tool_env(), capture_output=True, text=True)
+    assert stale.returncode != 0 and "dvc.yaml is not current" in stale.stdout + stale.stderr, stale.stdout + stale.stderr
+    assert not (root / "runs/synthrooms-indoor/seed0/attention_t-rho0.9").exists()
+    run([sys.executable, "workflow/make_dvc_yaml.py"], root)
     status = run(["dvc", "status"], root).stdout
     changed = sorted(set(re.findall(r"^(\S+):\s*$", status, flags=re.M)))
     assert changed == sorted([
-        "evaluate_arc_full@0-0.9",
-        "finetune_arc_full@0-0.9",
-        "train_attention_translated@0-0.9",
-        "train_inpainting_translated@0-0.9",
+        "check_settings",
+        "evaluate-seed0-arc_full-rho0.9",
+        "train_finetune-seed0-arc_full-rho0.9",
+        "train_attention-seed0-attention_t-rho0.9",
+        "train_inpainting-seed0-inpainting_t-rho0.9",
         "report_rho_figure",
         "report_training_curves",
     ]), status

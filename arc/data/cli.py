@@ -25,16 +25,14 @@ PATH semantics per dataset (several PATHs may be given):
 
 
 def _load_params(params_path: str) -> dict:
-    """params.yaml as a dict ({} when the file does not exist: every option is then explicit)."""
-    import yaml
+    """The settings ({} when the file does not exist: every option is then explicit), read as every
+    command reads them (``arc.config.read_settings``)."""
+    from arc.config import read_settings
 
     path = Path(params_path)
-    if not path.is_file():
+    if not path.exists():
         return {}
-    try:
-        return yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    return read_settings(path)
 
 
 # --- generate ---------------------------------------------------------------------------------

@@ -19,21 +19,13 @@ from arc.evaluation.results import write_per_sample_csv
 
 
 def load_params(path: str | Path | None) -> dict:
-    """params.yaml as a dict ({} when no path is given)."""
+    """The settings ({} when no path is given), read as every command reads them
+    (``arc.config.read_settings``: strict YAML, params.local.yaml merged, validated when whole)."""
     if path is None:
         return {}
-    import yaml
+    from arc.config import read_settings
 
-    path = Path(path)
-    try:
-        params = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"params file {path} not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(params, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
-    return params
+    return read_settings(path)
 
 
 def _positive_float(text: str) -> float:

@@ -2,7 +2,6 @@
 import glob
 import re
 
-from arc.config import merge_local_params, settings_source, validate_params
 from arc.settings import setting
 from arc.stage_table import rho_tag
 from arc.reports.paper import is_embedded_benchmark
@@ -11,10 +10,7 @@ from arc.dag import evaluated_methods, evaluation_jobs, jobs_by_rule, row_method
 from arc.stage_table import CODE_DATA as STAGE_TABLE_CODE_DATA, CODE_REPORT as STAGE_TABLE_CODE_REPORT
 from arc.stage_table import SWEPT_ROW as STAGE_TABLE_SWEPT_ROW
 
-# This machine's dataset locations (git-ignored params.local.yaml), as every job's loader merges them.
-merge_local_params(config)
-# Fail before any job starts, naming the key and the allowed values.
-validate_params(config, settings_source("params.yaml"))
+# `config` is the validated reading of params.yaml (+ params.local.yaml): see the Snakefile.
 
 B = config["benchmark"]
 SEEDS = config["seeds"]
