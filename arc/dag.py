@@ -45,6 +45,7 @@ class Job:
     upstream: dict = field(default_factory=dict)  # flag -> upstream folder (its checkpoint.pt is passed)
     data: str = ""  # the benchmark cache folder
     gpu: bool = True
+    stage: str = ""  # the stage kind (arc.stage_table.STAGE_KINDS), "evaluate" for evaluation
 
     @property
     def deps(self) -> list[str]:
@@ -105,7 +106,8 @@ def _train_job(params: Mapping, seed: int, step, row: str) -> Job:
     # the depth row, the fine-tuned row and the peer row are the rows whose settings the job reads
     setting_row = step.name if step.stage == "depth" else (row if step.stage == "finetune" or peer else None)
     return Job(rule=kind.rule, seed=int(seed), name=step.name, out=out, cmd=" ".join(_arg(w) for w in words), log=log,
-               settings=kind.settings(params, setting_row), code=kind.code, upstream=upstream, data=data, gpu=kind.gpu)
+               settings=kind.settings(params, setting_row), code=kind.code, upstream=upstream, data=data, gpu=kind.gpu,
+               stage=step.stage)
 
 
 def training_jobs(params: Mapping) -> list[Job]:
@@ -156,7 +158,7 @@ def evaluation_jobs(params: Mapping, oracles: bool) -> list[Job]:
                      "--split", f"{data}/real_test", "--method", method, "--seed", str(int(seed)), "--out", out, "--log", log]
             jobs.append(Job(rule="evaluate", seed=int(seed), name=method, out=out, cmd=" ".join(_arg(w) for w in words),
                             log=log, settings=evaluate_settings(params), code=EVALUATE_CODE,
-                            upstream={"checkpoint": f"{runs}/{model}"}, data=data))
+                            upstream={"checkpoint": f"{runs}/{model}"}, data=data, stage="evaluate"))
     return jobs
 
 
@@ -165,6 +167,14 @@ def jobs_by_rule(jobs: list[Job]) -> dict[str, dict[tuple[int, str], Job]]:
     for job in jobs:
         out.setdefault(job.rule, {})[(job.seed, job.name)] = job
     return out
+
+
+def training_runs_per_stage(params: Mapping) -> dict[str, int]:
+    """Training jobs per stage kind for the whole preset (every seed): what a paper run trains."""
+    counts: dict[str, int] = {}
+    for job in training_jobs(params):
+        counts[job.stage] = counts.get(job.stage, 0) + 1
+    return counts
 
 
 def stage_counts(params: Mapping, oracles: bool = False) -> dict[str, int]:

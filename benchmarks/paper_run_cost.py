@@ -33,6 +33,8 @@ def epochs(params: dict, stage: str, measured_steps_per_unit: int) -> int:
     benchmark's steps with every epoch setting at 1 (``measured_steps_per_unit``)."""
     t = params["training"]
     if stage == "finetune":
+        if t["finetune"].get("loss") == "combined":  # the authors' code: one loss for training.finetune.epochs
+            return t["finetune"]["epochs"]
         return t["finetune"]["iterations"] * t["finetune"]["epochs_per_step"] * measured_steps_per_unit
     if stage == "gasda":
         return t["gasda"]["pretrain_epochs"] + t["gasda"]["epochs"]
@@ -40,15 +42,10 @@ def epochs(params: dict, stage: str, measured_steps_per_unit: int) -> int:
 
 
 def stage_runs(params: dict) -> dict[str, int]:
-    """Distinct training runs per stage kind in the DAG (the Snakefile's branches)."""
-    from arc.training.rows import plan_row
+    """Training jobs per stage kind in the DAG (arc.dag: the jobs Snakemake and DVC run, each once)."""
+    from arc.dag import training_runs_per_stage
 
-    names: dict[str, set] = {}
-    branches = [(row, params["rho"]) for row in params["rows"]] + [("arc_full", rho) for rho in params["rho_sweep"]]
-    for row, rho in branches:
-        for step in plan_row(params, row, rho=rho):
-            names.setdefault(step.stage, set()).add(step.name)
-    return {stage: len(v) * len(params["seeds"]) for stage, v in names.items()}
+    return training_runs_per_stage(params)
 
 
 def cost_table(preset: str, measured: Path) -> str:

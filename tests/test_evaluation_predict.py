@@ -108,10 +108,12 @@ def test_oracle_without_clean_rgb_fails_clearly(tmp_path):
 
 
 def test_rho_for_method():
-    params = {"rho": 0.85, "rows": {"mix": {"modules": []}, "arc_t": {"modules": ["T"]},
-                                    "arc_full": {"modules": ["A", "T", "I"]}}}
+    params = {"rho": 0.85, "rho_sweep": [0.85, 0.9, 1e-05], "rows": {"mix": {"modules": []}, "arc_t": {"modules": ["T"]},
+                                                                "arc_full": {"modules": ["A", "T", "I"]}}}
+    # from the settings' plan, not parsed out of the folder name
     assert rho_for_method("arc_full-rho0.9", params) == 0.9
-    assert rho_for_method("arc_full-rho1e-05", None) == 1e-05
+    assert rho_for_method("arc_full-rho1e-05", params) == 1e-05
+    assert rho_for_method("arc_full-rho0.9", None) is None
     assert rho_for_method("arc_full", params) == 0.85
     assert rho_for_method("arc_t", params) is None
     assert rho_for_method("mix", params) is None

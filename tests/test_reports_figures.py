@@ -40,11 +40,16 @@ def sweep_results(tmp_path):
     return root
 
 
+# The settings the sweep was planned from: the rho of a result whose metrics.json lacks it.
+SWEEP_PARAMS = {"rows": {"arc_full": {"label": "ARC: full", "modules": ["A", "T", "I"]}}, "rho": 0.9,
+                "rho_sweep": [0.75, 0.9, 0.99999]}
+
+
 def test_rho_figure_csv_has_sorted_sweep_then_baselines(sweep_results, tmp_path):
     out = tmp_path / "reports" / "fig3_rho.png"
-    # Sweep methods given out of order; one lacks rho in metrics.json (read from its name).
+    # Sweep methods given out of order; one lacks rho in metrics.json (taken from the settings' sweep).
     write_fig_rho(sweep_results, ["arc_full-rho0.9", "arc_full-rho0.99999", "arc_full-rho0.75"],
-                  list(BASELINES), "synthrooms-indoor", out)
+                  list(BASELINES), "synthrooms-indoor", out, params=SWEEP_PARAMS)
     assert _is_png(out)
     table = pd.read_csv(out.with_suffix(".csv"))
     assert table["kind"].tolist() == ["sweep"] * 3 + ["baseline"] * 3
@@ -56,7 +61,7 @@ def test_rho_figure_csv_has_sorted_sweep_then_baselines(sweep_results, tmp_path)
 
 
 def test_rho_figure_draws_one_curve_and_a_line_per_baseline(sweep_results):
-    table = rho_sweep_table(sweep_results, list(SWEEP), list(BASELINES), "synthrooms-indoor")
+    table = rho_sweep_table(sweep_results, list(SWEEP), list(BASELINES), "synthrooms-indoor", params=SWEEP_PARAMS)
     fig = plot_rho_sweep(table)
     axes = fig.get_axes()
     assert [ax.get_title() for ax in axes] == ["Rel", "δ<1.25", "RMS-log"]
@@ -75,8 +80,8 @@ def test_rho_figure_needs_sweep_results_with_consistent_rho(sweep_results, tmp_p
     with pytest.raises(DataError, match="arc_full-rho0.5"):
         write_fig_rho(sweep_results, ["arc_full-rho0.5"], list(BASELINES), "synthrooms-indoor", tmp_path / "f.png")
     write_fake_run(sweep_results, "arc_full-rho0.8", 0, metrics=uniform_metrics(0.2), rho=0.85)
-    with pytest.raises(DataError, match="record rho 0.85 in metrics.json, but the name says 0.8"):
-        rho_sweep_table(sweep_results, ["arc_full-rho0.8"], [], "synthrooms-indoor")
+    with pytest.raises(DataError, match="record rho 0.85 in metrics.json, but the settings trained it at 0.8"):
+        rho_sweep_table(sweep_results, ["arc_full-rho0.8"], [], "synthrooms-indoor", params={**SWEEP_PARAMS, "rho_sweep": [0.8, 0.9]})
 
 
 def _per_sample(values):
@@ -171,9 +176,13 @@ def test_qualitative_grid_renders_all_panels(tmp_path, monkeypatch):
 
 
 def test_report_cli_fig_rho_and_per_sample(sweep_results, tmp_path):
+    import yaml
+
     out = tmp_path / "fig3.png"
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump(SWEEP_PARAMS))  # one result lacks rho in metrics.json: the settings say it
     assert main(["report", "fig-rho", "--results", str(sweep_results), "--protocol", "synthrooms-indoor",
-                 "--sweep-methods", *SWEEP, "--out", str(out)]) == 0
+                 "--params", str(params), "--sweep-methods", *SWEEP, "--out", str(out)]) == 0
     assert out.is_file() and out.with_suffix(".csv").is_file()
     # Missing arc method and params: a clear configuration error, exit status 2.
     assert main(["report", "fig-per-sample", "--results", str(sweep_results), "--protocol", "synthrooms-indoor",

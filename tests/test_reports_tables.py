@@ -129,6 +129,21 @@ def test_report_table_cli_takes_methods_and_protocol_from_params(results, tmp_pa
     assert out.with_suffix(".md").is_file() and out.with_suffix(".json").is_file()
 
 
+def test_report_table_counts_only_the_seeds_the_settings_name(results, tmp_path, capsys):
+    """Issue 28: results of seeds dropped from the settings are ignored (and the log says so)."""
+    import yaml
+
+    params_path = tmp_path / "params.yaml"
+    params_path.write_text(yaml.safe_dump({**PARAMS, "seeds": [1]}))
+    out = tmp_path / "reports" / "table2.csv"
+    assert main(["report", "table", "--params", str(params_path), "--results", str(results), "--out", str(out)]) == 0
+    assert set(pd.read_csv(out)["n_seeds"]) == {1}
+    assert "ignoring the results of seeds [0, 2]" in capsys.readouterr().err
+    params_path.write_text(yaml.safe_dump({**PARAMS, "seeds": [0, 1, 2]}))
+    assert main(["report", "table", "--params", str(params_path), "--results", str(results), "--out", str(out)]) == 0
+    assert set(pd.read_csv(out)["n_seeds"]) == {3}
+
+
 # ---------------------------------------------------------------- Table 4
 
 

@@ -35,12 +35,14 @@ def parse_dry_run(text: str) -> dict[str, tuple[str, ...]]:
     return jobs
 
 
-def dvc_stages(workdir: Path) -> dict[str, tuple[str, ...]]:
+def dvc_stages(workdir: Path, with_check: bool = False) -> dict[str, tuple[str, ...]]:
+    """Commands and outputs of every DVC stage; without the check_settings stage (DVC's own guard
+    against a stale dvc.yaml, which Snakemake does not need) unless ``with_check``."""
     from dvc.repo import Repo
 
     with Repo(str(workdir)) as repo:
         return {stage.cmd: tuple(sorted(str(o.def_path) for o in stage.outs))
-                for stage in repo.index.stages}
+                for stage in repo.index.stages if with_check or stage.addressing != "check_settings"}
 
 
 def dvc_stage_names(workdir: Path) -> dict[str, str]:

@@ -28,6 +28,9 @@ import csv
 import io
 import json
 import re
+import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,12 +162,34 @@ def under_protocol(info: dict, protocol: str, path: str | Path) -> dict:
             "metrics": block["metrics"]}
 
 
+# The training seeds the settings name (``seeds``); reports read only those, whatever else is on disk.
+_SEEDS_IN_SCOPE: ContextVar[tuple[int, ...] | None] = ContextVar("seeds_in_scope", default=None)
+
+
+@contextmanager
+def seeds_in_scope(seeds):
+    """Within the block, results are read for these seeds only (None: every seed folder). Results
+    of other seeds (left from an earlier ``seeds`` setting) are ignored, and the log says so."""
+    token = _SEEDS_IN_SCOPE.set(None if seeds is None else tuple(int(s) for s in seeds))
+    try:
+        yield
+    finally:
+        _SEEDS_IN_SCOPE.reset(token)
+
+
 def find_seeds(results_root: str | Path) -> list[int]:
     root = Path(results_root)
     if not root.is_dir():
         raise DataError(f"results folder {root} does not exist (expected results/<benchmark>/seed<S>/<method>/)")
-    seeds = [int(m.group(1)) for p in root.iterdir() if p.is_dir() and (m := _SEED_DIR.match(p.name))]
-    return sorted(seeds)
+    seeds = sorted(int(m.group(1)) for p in root.iterdir() if p.is_dir() and (m := _SEED_DIR.match(p.name)))
+    scope = _SEEDS_IN_SCOPE.get()
+    if scope is None:
+        return seeds
+    stale = [s for s in seeds if s not in scope]
+    if stale:
+        print(f"note: ignoring the results of seeds {stale} under {root}: the settings name seeds {list(scope)}",
+              file=sys.stderr)
+    return [s for s in seeds if s in scope]
 
 
 def load_method_runs(

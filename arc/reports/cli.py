@@ -18,6 +18,21 @@ from arc.reports.methods import BASELINE_METHODS, arc_full_method, sweep_methods
 from arc.reports.provenance import runs_behind_results, runs_under, write_report_provenance
 
 
+def _scoped(run):
+    """Reports read the seeds the settings name, not every seed folder on disk: stale results of an
+    earlier ``seeds`` setting are ignored (the log says so)."""
+    from functools import wraps
+
+    @wraps(run)
+    def wrapper(args):
+        from arc.evaluation.results import seeds_in_scope
+
+        with seeds_in_scope(load_params(args.params).get("seeds")):
+            return run(args)
+
+    return wrapper
+
+
 def _protocol(args, params: dict) -> str:
     name = args.protocol or (params.get("evaluation") or {}).get("protocol")
     if not name:
@@ -63,6 +78,7 @@ def add_table_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     return parser
 
 
+@_scoped
 def run_table(args: argparse.Namespace) -> int:
     from arc.evaluation.cli import also_protocol_names_of
     from arc.reports.tables import write_main_table
@@ -98,6 +114,7 @@ def add_table4_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     return parser
 
 
+@_scoped
 def run_table4(args: argparse.Namespace) -> int:
     from arc.reports.regions import build_table4
     from arc.reports.tables import write_table4
@@ -125,6 +142,7 @@ def add_premise_report_arguments(parser: argparse.ArgumentParser) -> argparse.Ar
     return parser
 
 
+@_scoped
 def run_premise_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -154,6 +172,7 @@ def add_fig_rho_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentP
     return parser
 
 
+@_scoped
 def run_fig_rho(args: argparse.Namespace) -> int:
     from arc.reports.figures import write_fig_rho
 
@@ -187,6 +206,7 @@ def add_fig_per_sample_arguments(parser: argparse.ArgumentParser) -> argparse.Ar
     return parser
 
 
+@_scoped
 def run_fig_per_sample(args: argparse.Namespace) -> int:
     from arc.reports.figures import write_fig_per_sample
 
@@ -224,6 +244,7 @@ def add_fig_qualitative_arguments(parser: argparse.ArgumentParser) -> argparse.A
     return parser
 
 
+@_scoped
 def run_fig_qualitative(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -262,6 +283,7 @@ def add_training_curves_arguments(parser: argparse.ArgumentParser) -> argparse.A
     return parser
 
 
+@_scoped
 def run_training_curves(args: argparse.Namespace) -> int:
     from arc.reports.training_curves import expected_runs, write_training_curves
 

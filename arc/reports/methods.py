@@ -45,6 +45,8 @@ def method_rhos(params: dict) -> dict[str, float]:
     """The rho each evaluated method was trained at, from the settings (rows with A only)."""
     from arc.dag import evaluated_methods
 
+    if not params.get("rows") or params.get("rho") is None or params.get("rho_sweep") is None:
+        return {}  # a partial settings file (a report run by hand): nothing planned to compare with
     return {method: rho for method, (row, rho) in evaluated_methods(params, oracles=True).items()
             if rho is not None and "A" in params["rows"][row]["modules"]}
 
