@@ -29,7 +29,7 @@ from arc.utils.provenance import provenance
 @dataclass
 class StagePlan:
     networks: dict[str, nn.Module]  # every network of the stage (trained + fixed); all go into last.pt
-    trainable: tuple[str, ...]  # roles in train mode (the rest stay in eval mode)
+    trainable: tuple[str, ...]  # roles in train mode (the rest in eval mode, but for batch_stats)
     optimizers: dict[str, torch.optim.Optimizer]
     epochs: int
     steps_per_epoch: Callable[[int], int]
