@@ -191,10 +191,10 @@ def test_alternating_finetune_runs_with_flips(runs, monkeypatch):
     seen = []
     real_l1 = finetune.depth_l1
 
-    def spy(pred, batch, max_depth):
+    def spy(pred, batch, max_depth, *valid_only):
         if "flipped" in batch and bool(batch["flipped"].any()):
             seen.append(True)
-        return real_l1(pred, batch, max_depth)
+        return real_l1(pred, batch, max_depth, *valid_only)
 
     monkeypatch.setattr(finetune, "depth_l1", spy)
     if not (root / "mix" / "checkpoint.pt").is_file():  # run alone (-k)

@@ -17,9 +17,15 @@ NOISES = ("logistic", "gumbel")
 
 
 def gumbel_sigmoid(
-    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None, noise_cell: int = 1, noise: str = "logistic"
+    logits: torch.Tensor, tau: float, generator: torch.Generator | None = None, noise_cell: int = 1, noise: str = "logistic",
+    fp32: bool = False,
 ) -> torch.Tensor:
     """Soft, differentiable keep mask in (0, 1); pass ``generator`` for reproducible noise.
+
+    ``fp32=True`` computes the mask in float32 whatever the logits' dtype: under bf16 autocast a
+    bf16 mask rounds keep probabilities above ~0.998 to exactly 1, where sigmoid's gradient
+    y (1 - y) is 0 (training.attention.mask_fp32). The mask then stays float32, so what it
+    multiplies is promoted to float32 too.
 
     ``noise_cell > 1`` draws one noise sample per cell of noise_cell x noise_cell pixels (nearest
     upsampling), so a sample keeps or removes whole regions, as a removal of clutter does, while
@@ -43,6 +49,8 @@ def gumbel_sigmoid(
     if noise_cell > 1:
         sample = sample.repeat_interleave(noise_cell, -2).repeat_interleave(noise_cell, -1)
         sample = sample[..., : logits.shape[-2], : logits.shape[-1]]
+    if fp32:
+        return torch.sigmoid((logits.float() + sample.to(logits.device)) / tau)
     sample = sample.to(device=logits.device, dtype=logits.dtype)
     return torch.sigmoid((logits + sample) / tau)
 

@@ -57,6 +57,7 @@ class ARCPipeline(nn.Module):
         noise_cell: int = 1,
         mask: torch.Tensor | None = None,
         noise: str = "logistic",
+        mask_fp32: bool = False,
     ) -> dict[str, torch.Tensor | None]:
         """Run every present module; ``hard`` defaults to ``not self.training``.
 
@@ -85,7 +86,7 @@ class ARCPipeline(nn.Module):
                         "ARCPipeline: a soft (Gumbel-sigmoid) mask needs a temperature tau; "
                         "pass tau=..., or hard=True for the binary evaluation mask"
                     )
-                mask = gumbel_sigmoid(mask_logits, tau, generator=generator, noise_cell=noise_cell, noise=noise)
+                mask = gumbel_sigmoid(mask_logits, tau, generator=generator, noise_cell=noise_cell, noise=noise, fp32=mask_fp32)
             masked = mask * translated
             if self.inpainter is not None:
                 inpainted = compose_inpainting(translated, mask, self.inpainter(masked), use_hard)

@@ -14,6 +14,11 @@ checkpoint.pt -- the selected model (model selection on real_val):
     ``meta["branches"]``: a list of {pipeline role: key in ``modules``}, one per branch;
     ``load_pipeline`` then returns a ``BranchMeanPipeline``.
 
+feed.pt -- only where ``training.<stage>.feed_fraction`` < 1 (translator, attention, inpainting;
+    the authors' recipe): the same content as checkpoint.pt (``"kind": "feed"``) taken at epoch
+    round(fraction * epochs). A later stage given the folder's checkpoint.pt loads feed.pt instead
+    (:func:`upstream_checkpoint`), so the workflow's inputs and command lines stay the same.
+
 last.pt -- the resume state, written at the end of every epoch:
     {"format", "kind": "resume", "stage", "fingerprint", "epochs_done", "step",
      "modules": {role: record} (every network incl. discriminators and the s2r twin),
@@ -36,6 +41,8 @@ from arc.models.registry import build_model, model_spec
 from arc.utils.atomic import atomic_torch_save
 
 FORMAT = "arc-checkpoint/1"
+SELECTED_NAME = "checkpoint.pt"
+FEED_NAME = "feed.pt"
 PIPELINE_ROLES = ("depth", "attention", "translator", "inpainter")
 # Which stage (and CLI) produces each pipeline module; used in "missing upstream" messages.
 PRODUCER = {
@@ -54,6 +61,14 @@ def resolve_checkpoint_path(path: str | Path) -> Path:
     """A run directory means its selected ``checkpoint.pt``."""
     path = Path(path)
     return path / "checkpoint.pt" if path.is_dir() else path
+
+
+def upstream_checkpoint(path: str | Path) -> Path:
+    """The file a later stage loads from an upstream run: the run's feed.pt where its stage wrote
+    one (training.<stage>.feed_fraction < 1), else the given (selected) checkpoint."""
+    path = resolve_checkpoint_path(path)
+    feed = path.with_name(FEED_NAME)
+    return feed if path.name == SELECTED_NAME and feed.is_file() else path
 
 
 def read_checkpoint(path: str | Path, *, needed_for: str | None = None, role: str | None = None) -> dict:
@@ -170,6 +185,10 @@ def file_digest(path: str | Path) -> str:
 
 def save_selected(path: Path, *, stage: str, modules: Mapping[str, dict], meta: Mapping[str, Any]) -> None:
     atomic_torch_save(path, {"format": FORMAT, "kind": "selected", "stage": stage, "modules": dict(modules), "meta": dict(meta)})
+
+
+def save_feed(path: Path, *, stage: str, modules: Mapping[str, dict], meta: Mapping[str, Any]) -> None:
+    atomic_torch_save(path, {"format": FORMAT, "kind": "feed", "stage": stage, "modules": dict(modules), "meta": dict(meta)})
 
 
 def load_pipeline(path: str | Path, device: str | torch.device = "cpu"):

@@ -29,7 +29,7 @@ from arc.utils.provenance import provenance
 @dataclass
 class StagePlan:
     networks: dict[str, nn.Module]  # every network of the stage (trained + fixed); all go into last.pt
-    trainable: tuple[str, ...]  # roles in train mode (the rest stay in eval mode)
+    trainable: tuple[str, ...]  # roles in train mode (the rest in eval mode, but for batch_stats)
     optimizers: dict[str, torch.optim.Optimizer]
     epochs: int
     steps_per_epoch: Callable[[int], int]
@@ -42,6 +42,9 @@ class StagePlan:
     passengers: dict[str, dict] = field(default_factory=dict)  # upstream pipeline records carried over
     meta: dict = field(default_factory=dict)  # stage options recorded in checkpoints and the summary
     inputs: dict = field(default_factory=dict)  # upstream checkpoint paths (hashed into the fingerprint)
+    # Fixed networks kept in train mode (training.frozen_bn: train, the authors' code): no gradient,
+    # but BatchNorm runs on batch statistics and its running statistics keep moving.
+    batch_stats: tuple[str, ...] = ()
 
 
 def fingerprint(ctx, plan: StagePlan) -> str:
@@ -64,16 +67,17 @@ def fingerprint(ctx, plan: StagePlan) -> str:
 
 
 class _ModeHook(Hook):
-    """Trained networks in train mode, fixed ones in eval mode, at every epoch start."""
+    """Trained networks (and the fixed ones in ``batch_stats``) in train mode, the other fixed ones
+    in eval mode, at every epoch start (validation puts every network in eval mode)."""
 
     name = "modes"
 
-    def __init__(self, networks: Mapping[str, nn.Module], trainable: Sequence[str]):
-        self.networks, self.trainable = networks, set(trainable)
+    def __init__(self, networks: Mapping[str, nn.Module], trainable: Sequence[str], batch_stats: Sequence[str] = ()):
+        self.networks, self.train_mode = networks, set(trainable) | set(batch_stats)
 
     def before_epoch(self, trainer: Trainer) -> None:
         for role, net in self.networks.items():
-            net.train(role in self.trainable)
+            net.train(role in self.train_mode)
 
 
 class _LRHook(Hook):
@@ -161,7 +165,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
         path=out / "val.csv", validate=eval_validate, save_selected=save_selected, metric=plan.metric, selection=plan.selection
     )
     hooks: list[Hook] = [
-        _ModeHook(plan.networks, plan.trainable),
+        _ModeHook(plan.networks, plan.trainable, plan.batch_stats),
         NaNGuardHook(out),
         progress,
         LossLogHook(out / "log.csv"),

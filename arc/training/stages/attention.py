@@ -37,7 +37,7 @@ from arc.models.gumbel import gumbel_sigmoid, linear_temperature
 from arc.models.pipeline import ARCPipeline
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
-from arc.training.recipe import mask_noise, stage_optim
+from arc.training.recipe import mask_fp32, mask_noise, stage_optim
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages import attention_cyclegan
 from arc.training.stages.common import (
@@ -47,6 +47,7 @@ from arc.training.stages.common import (
     check_discriminator_fits,
     check_weight,
     depth_l1,
+    feed_hooks,
     freeze,
     front_of,
     load_upstream,
@@ -107,7 +108,7 @@ def run(
     lambda_adv = check_weight(cfg.get("lambda_adversarial"), f"training.{STAGE}.lambda_adversarial")
     rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
     test_mask, per_image_kl, noise_cell = mask_settings(params)
-    noise = mask_noise(params)
+    noise, fp32 = mask_noise(params), mask_fp32(params)
     objective = setting(params, f"training.{STAGE}.objective")
     if objective not in ("depth", "cyclegan"):
         raise ConfigError(f"training.{STAGE}.objective = {objective!r}: expected depth | cyclegan")
@@ -159,7 +160,7 @@ def run(
         real = ctx.to_device(batch["real"])
         tau = linear_temperature(state.step, total_steps, tau_start, tau_end)
         with ctx.runtime.autocast():
-            out = pipeline(real["rgb"], tau=tau, hard=False, generator=ctx.generator, noise_cell=noise_cell, noise=noise)
+            out = pipeline(real["rgb"], tau=tau, hard=False, generator=ctx.generator, noise_cell=noise_cell, noise=noise, mask_fp32=fp32)
             losses = {
                 "depth_real": depth_l1(out["depth_unit"], real, ctx.data.max_depth),
                 "kl": kl_sparsity(out["mask"].float(), kl_rho, per_image=per_image_kl),
@@ -185,7 +186,7 @@ def run(
         for name in attention_cyclegan.DISCRIMINATORS:
             nets[name].requires_grad_(False)
         with ctx.runtime.autocast():
-            mask = gumbel_sigmoid(nets["attention"](x_r), tau, generator=ctx.generator, noise_cell=noise_cell, noise=noise)
+            mask = gumbel_sigmoid(nets["attention"](x_r), tau, generator=ctx.generator, noise_cell=noise_cell, noise=noise, fp32=fp32)
             fakes, losses = attention_cyclegan.generator_losses(nets, gan, mask, x_r, x_s)
             losses["kl"] = kl_sparsity(mask.float(), kl_rho, per_image=per_image_kl)
             total = (losses["gan_r2s"] + losses["gan_s2r"] + lambda_cycle * losses["cycle"]
@@ -216,5 +217,5 @@ def run(
               **({"objective": objective} if objective != "depth" else {}), **({"kl_rho": kl_rho} if kl_rho != rho else {})},
         inputs={k: v for k, v in (("depth", depth), ("translator", translator)) if v is not None},
     )
-    return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
+    return run_training(ctx, plan, resume=resume, extra_hooks=[*feed_hooks(ctx, plan), *hooks])
 

@@ -21,6 +21,7 @@ from arc.models.registry import build_model
 from arc.training import checkpoint as ckpt
 from arc.training.data import BatchStream, StageData, cycled_batches, open_stage_data
 from arc.training.device import Runtime, setup_runtime
+from arc.training.loop import Hook
 from arc.training.optim import check_optim
 from arc.training.validation import DEPTH_METRICS
 from arc.utils.seeding import derive_seed, seed_everything
@@ -164,10 +165,43 @@ def check_input_size(params: Mapping, roles: Iterable[str], height: int, width: 
 
 
 def load_upstream(path: str | Path | None, role: str, *, stage: str, flag: str, params: Mapping) -> nn.Module:
-    """A module from an upstream checkpoint, built with the current params' architecture."""
+    """A module from an upstream checkpoint, built with the current params' architecture; from the
+    upstream run's feed.pt where it has one (training.<stage>.feed_fraction, checkpoint.upstream_checkpoint)."""
     if path is None:
         raise ConfigError(f"stage {stage!r} needs {flag} CHECKPOINT (produced by {ckpt.PRODUCER[role]})")
-    return ckpt.load_module(path, role, needed_for=f"stage {stage!r} ({flag})", spec=network_spec(params, role))
+    return ckpt.load_module(ckpt.upstream_checkpoint(path), role, needed_for=f"stage {stage!r} ({flag})", spec=network_spec(params, role))
+
+
+class FeedCheckpointHook(Hook):
+    """Writes feed.pt (the checkpoint later stages load) at the end of the 1-based epoch ``epoch``:
+    the records of ``roles`` plus ``passengers``, as checkpoint.pt holds them."""
+
+    name = "feed_checkpoint"
+
+    def __init__(self, ctx: "StageContext", networks: Mapping[str, nn.Module], roles: Sequence[str], passengers: Mapping[str, dict],
+                 epoch: int, meta: Mapping):
+        self.ctx, self.networks, self.roles, self.passengers, self.epoch, self.meta = ctx, networks, roles, passengers, epoch, meta
+
+    def after_epoch(self, trainer) -> None:
+        if trainer.state.epoch + 1 != self.epoch:
+            return
+        from arc.training.runner import work_dir
+
+        records = {role: ckpt.module_record(self.networks[role]) for role in self.roles}
+        meta = {"stage": self.ctx.stage, "seed": self.ctx.seed, "epoch": self.epoch, "step": trainer.state.step,
+                "max_depth": self.ctx.data.max_depth, "height": self.ctx.data.height, "width": self.ctx.data.width, **self.meta}
+        ckpt.save_feed(work_dir(self.ctx.out_dir) / ckpt.FEED_NAME, stage=self.ctx.stage, modules={**self.passengers, **records}, meta=meta)
+
+
+def feed_hooks(ctx: "StageContext", plan) -> list:
+    """[FeedCheckpointHook] where training.<stage>.feed_fraction < 1, else [] (later stages load checkpoint.pt)."""
+    from arc.training.recipe import feed_epoch, feed_fraction
+
+    fraction = feed_fraction(ctx.params, ctx.stage)
+    if fraction >= 1.0:
+        return []
+    epoch = feed_epoch(fraction, plan.epochs)
+    return [FeedCheckpointHook(ctx, plan.networks, plan.saved_roles, plan.passengers, epoch, {**plan.meta, "feed_fraction": fraction})]
 
 
 # --- per-stage context ---------------------------------------------------------------------------
@@ -198,12 +232,16 @@ class StageContext:
 
     def batches(self, domains: Iterable[str], epoch: int) -> Iterable[dict]:
         """The epoch's batches: ``{domain: batch}`` for each domain, every domain cycled;
-        randomly flipped under training.flip (a pure function of seed, domain and epoch)."""
-        from arc.training.recipe import flip_batch, flips
+        randomly flipped under training.flip (a pure function of seed, domain and epoch); under
+        training.flip_pairs one draw per batch position serves every domain."""
+        from arc.training.recipe import flip_batch, flip_pairs, flips, paired_flips
 
         batches = cycled_batches({d: self.stream(d) for d in domains}, epoch, self.steps_per_epoch)
         if not flips(self.params):
             return batches
+        if flip_pairs(self.params):
+            pair_gen = torch.Generator().manual_seed(derive_seed(self.stage_seed, "flip", "pairs", epoch))
+            return (paired_flips(group, pair_gen) for group in batches)
         gens = {d: torch.Generator().manual_seed(derive_seed(self.stage_seed, "flip", d, epoch)) for d in domains}
         return ({d: flip_batch(b, gens[d]) for d, b in group.items()} for group in batches)
 
@@ -243,12 +281,14 @@ def prepare_stage(stage: str, params: dict, *, data_dir, seed: int, out_dir, dom
 # --- small pieces the step functions share -------------------------------------------------------
 
 
-def depth_l1(pred_unit: torch.Tensor, batch: Mapping[str, torch.Tensor], max_depth: float) -> torch.Tensor:
-    """L1 in the network's [-1, 1] depth range over valid pixels (ARC eq. 13)."""
+def depth_l1(pred_unit: torch.Tensor, batch: Mapping[str, torch.Tensor], max_depth: float, valid_only: bool = True) -> torch.Tensor:
+    """L1 in the network's [-1, 1] depth range over valid pixels (ARC eq. 13); over every pixel
+    with ``valid_only=False`` (the authors' synthetic term, training.syn_depth_l1: unmasked)."""
     from arc.data.transforms import depth_to_unit
     from arc.losses.depth import masked_l1
 
-    return masked_l1(pred_unit.float(), depth_to_unit(batch["depth"], max_depth), batch["valid"])
+    valid = batch["valid"] if valid_only else torch.ones_like(batch["valid"], dtype=torch.bool)
+    return masked_l1(pred_unit.float(), depth_to_unit(batch["depth"], max_depth), valid)
 
 
 def optimize(loss: torch.Tensor, *optimizers: torch.optim.Optimizer) -> None:

@@ -19,7 +19,7 @@ from arc.errors import ConfigError
 from arc.training.data import validation_batches
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
-from arc.training.recipe import bn_passes, stage_optim
+from arc.training.recipe import bn_passes, syn_depth_valid_only, stage_optim
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
     build_network,
@@ -75,6 +75,7 @@ def run(
     optimizer = make_adam(depth.parameters(), stage_optim(params, STAGE))
 
     separate = bn_passes(params) == "separate"
+    valid_only = {"syn": syn_depth_valid_only(params), "real": True}  # training.syn_depth_l1
 
     def step(batch, state) -> dict[str, float]:
         parts = [ctx.to_device(batch[d]) for d in domains]
@@ -86,7 +87,7 @@ def run(
         losses, start = {}, 0
         for domain, part in zip(domains, parts):
             n = part["rgb"].shape[0]
-            losses[f"depth_{domain}"] = depth_l1(pred[start : start + n], part, max_depth)
+            losses[f"depth_{domain}"] = depth_l1(pred[start : start + n], part, max_depth, valid_only[domain])
             start += n
         total = sum(losses.values())
         optimize(total, optimizer)

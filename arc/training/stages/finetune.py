@@ -27,7 +27,7 @@ from arc.settings import setting
 from arc.training import checkpoint as ckpt
 from arc.training.loop import Hook
 from arc.training.optim import make_adam
-from arc.training.recipe import bn_passes, depth_pair, stage_optim
+from arc.training.recipe import batch_stat_roles, bn_passes, depth_pair, stage_optim, syn_depth_valid_only
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
     check_epochs,
@@ -97,6 +97,7 @@ def run(
     combined = loss == "combined"
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs (needed by loss: combined)") if combined else iterations * 2 * per_step
     bn = bn_passes(params)
+    syn_valid_only = syn_depth_valid_only(params)
     if attention is not None:
         check_translator_pairing(attention, translator, stage=STAGE, flag="--attention")
     if depth is None:
@@ -126,7 +127,7 @@ def run(
         with ctx.runtime.autocast():
             out = front(real["rgb"], hard=True)
             pred_r, pred_s = depth_pair(nets["depth"], out["net_input"], syn["rgb"], bn)
-            losses = {"depth_real": depth_l1(pred_r, real, max_depth), "depth_syn": depth_l1(pred_s, syn, max_depth)}
+            losses = {"depth_real": depth_l1(pred_r, real, max_depth), "depth_syn": depth_l1(pred_s, syn, max_depth, syn_valid_only)}
             total = losses["depth_real"] + losses["depth_syn"]
             if combined and "attention" in nets:
                 losses["depth_translated"] = depth_l1(nets["depth"](out["translated"]), real, max_depth)
@@ -179,5 +180,7 @@ def run(
         saved_roles=pipeline_roles(nets),
         meta={"row": row, "modules": modules, "rho": rho, **({"loss": loss} if combined else {})},
         inputs={k: v for k, v in (("depth", depth), *given.items()) if v is not None},
+        # training.frozen_bn: train (the authors): the fixed A runs on batch statistics and is saved with them
+        batch_stats=batch_stat_roles(params, ("attention",) if "attention" in nets else ()),
     )
     return run_training(ctx, plan, resume=resume, extra_hooks=hooks)

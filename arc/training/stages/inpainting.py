@@ -38,7 +38,7 @@ from arc.training.inpaint_critic import InpaintCritic
 from arc.training.loop import Hook
 from arc.training.mask_pool import MaskPool
 from arc.training.optim import make_adam
-from arc.training.recipe import stage_optim
+from arc.training.recipe import batch_stat_roles, stage_optim
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
     build_network,
@@ -47,6 +47,7 @@ from arc.training.stages.common import (
     check_discriminator_fits,
     check_input_size,
     check_translator_pairing,
+    feed_hooks,
     freeze,
     front_of,
     load_upstream,
@@ -219,5 +220,7 @@ def run(
             **({"losses": "authors"} if authors else {}),  # absent under paper: existing checkpoints stay byte-identical
         },
         inputs={k: v for k, v in (("attention", attention), ("translator", translator)) if v is not None},
+        # training.frozen_bn: train (the authors): the fixed A and T run on batch statistics
+        batch_stats=batch_stat_roles(params, tuple(r for r in ("attention", "translator") if r in nets)),
     )
-    return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
+    return run_training(ctx, plan, resume=resume, extra_hooks=[*feed_hooks(ctx, plan), *hooks])

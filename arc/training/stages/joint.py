@@ -27,7 +27,7 @@ from arc.training.loop import Hook
 from arc.losses.adversarial import GANLoss, discriminator_loss
 from arc.models.gumbel import gumbel_sigmoid
 from arc.training.optim import make_adam
-from arc.training.recipe import bn_passes, depth_pair, mask_noise, stage_optim
+from arc.training.recipe import batch_stat_roles, bn_passes, depth_pair, mask_fp32, mask_noise, stage_optim, syn_depth_valid_only
 from arc.training.stages.attention import temperature_settings
 from arc.training.runner import StagePlan, run_training
 from arc.training.stages.common import (
@@ -70,7 +70,8 @@ def run(
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
     lambda_kl = check_weight(cfg.get("lambda_kl"), f"training.{STAGE}.lambda_kl")
     lambda_adv = check_weight(setting(params, f"training.{STAGE}.lambda_adversarial"), f"training.{STAGE}.lambda_adversarial")
-    noise, bn = mask_noise(params), bn_passes(params)
+    noise, bn, fp32 = mask_noise(params), bn_passes(params), mask_fp32(params)
+    syn_valid_only = syn_depth_valid_only(params)
     _, tau = temperature_settings(params)
     rho = check_rho(params.get("rho") if rho is None else rho, "rho" if rho is None else "--rho")
     if attention is None:
@@ -106,14 +107,14 @@ def run(
         with ctx.runtime.autocast():
             x = real["rgb"]
             translated = nets["translator"](x) if "translator" in nets else x
-            mask = gumbel_sigmoid(nets["attention"](x), tau, generator=ctx.generator, noise=noise)
+            mask = gumbel_sigmoid(nets["attention"](x), tau, generator=ctx.generator, noise=noise, fp32=fp32)
             masked = mask * translated
             raw = nets["inpainter"](masked) if "inpainter" in nets else None
             x_tilde = masked if raw is None else (1 - mask) * raw + mask * translated
             pred_r, pred_s = depth_pair(nets["depth"], x_tilde, syn["rgb"], bn)
             losses = {
                 "depth_real": depth_l1(pred_r, real, ctx.data.max_depth),
-                "depth_syn": depth_l1(pred_s, syn, ctx.data.max_depth),
+                "depth_syn": depth_l1(pred_s, syn, ctx.data.max_depth, syn_valid_only),
                 "kl": kl_sparsity(mask.float(), rho),
             }
             total = losses["depth_real"] + losses["depth_syn"] + lambda_kl * losses["kl"]
@@ -146,5 +147,7 @@ def run(
         meta={"rho": rho, "tau": tau, "translated": translator is not None,
               **({"inpainted": True} if inpainter is not None else {}), **({"mask_noise": noise} if noise != "logistic" else {})},
         inputs={k: v for k, v in (("depth", depth), ("attention", attention), ("translator", translator), ("inpainter", inpainter)) if v is not None},
+        # training.frozen_bn: train (the authors): the fixed T and I run on batch statistics
+        batch_stats=batch_stat_roles(params, tuple(r for r in ("translator", "inpainter") if r in nets)),
     )
     return run_training(ctx, plan, resume=resume, extra_hooks=hooks)

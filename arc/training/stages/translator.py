@@ -34,6 +34,7 @@ from arc.training.stages.common import (
     check_input_size,
     check_discriminator_fits,
     check_weight,
+    feed_hooks,
     optimize,
     prepare_stage,
     scalars,
@@ -125,4 +126,4 @@ def run(params: dict, *, data_dir, seed: int, out_dir, resume: bool = True, hook
         # The whole CycleGAN: T is the pipeline module; CrDoCo and GASDA start from all four networks.
         saved_roles=("translator", "translator_s2r", "disc_syn", "disc_real"),
     )
-    return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
+    return run_training(ctx, plan, resume=resume, extra_hooks=[*feed_hooks(ctx, plan), *hooks])
