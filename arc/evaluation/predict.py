@@ -202,9 +202,12 @@ def predict_split(
                                                        device=device, given_keep=given_keep):
             name = names[index]
             np.save(tmp / PRED_DIR / f"{name}.npy", depth, allow_pickle=False)
-            pred = depth.astype(np.float32)
+            pred, gts = depth.astype(np.float32), {}
             for each in (scorer, *also_scorers):  # each protocol against its own ground truth (cached or full size)
-                each.add(name, pred, ground_truth_m(split, index, each.protocol))
+                kind = each.protocol.ground_truth
+                if kind not in gts:
+                    gts[kind] = ground_truth_m(split, index, each.protocol)
+                each.add(name, pred, gts[kind])
             if keep is not None:
                 (tmp / MASK_DIR).mkdir(exist_ok=True)
                 (tmp / MASK_DIR / f"{name}.png").write_bytes(encode_mask_png(keep))
