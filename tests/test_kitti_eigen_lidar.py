@@ -144,3 +144,20 @@ def test_a_lidar_protocol_on_a_cache_without_lidar_fails_before_predicting(tree,
         predict_split(ConstantDepth(), split_dir, tmp_path / "out", method="mix", seed=0,
                       protocol=get_protocol("kitti-eigen-lidar"))
     assert not (tmp_path / "out").exists()
+
+
+def test_arc_evaluate_on_folders_resizes_up_under_a_lidar_protocol(tmp_path):
+    from arc.evaluation.evaluate import evaluate_folders
+
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "gt").mkdir()
+    np.save(tmp_path / "pred" / "a.npy", np.full((2, 4), 10.0, np.float32))
+    gt = np.zeros((6, 10), np.float32)
+    gt[3, 5] = 8.0  # inside the Garg crop at 6 x 10: rows 2:5, cols 0:9
+    gt[0, 5] = 8.0  # above it
+    np.save(tmp_path / "gt" / "a.npy", gt)
+    result = evaluate_folders(tmp_path / "pred", tmp_path / "gt", get_protocol("kitti-eigen-lidar"))
+    assert result.resized == "bilinear" and result.per_sample[0]["n_valid"] == 1
+    assert result.metrics["abs_rel"] == pytest.approx(0.25)
+    with pytest.raises(DataError, match="differ in shape"):
+        evaluate_folders(tmp_path / "pred", tmp_path / "gt", get_protocol("kitti-standard"))
