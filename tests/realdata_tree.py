@@ -11,8 +11,9 @@ file in the exact official format:
 - Virtual KITTI 1.3.1 depth: uint16 centimetres, 65535 = sky/far;
 - KITTI raw Velodyne scans (``velodyne_points/data/<frame>.bin``, float32 x, y, z, reflectance): no public
   raw scan is available (tests/fixtures/kitti_raw_calib/PROVENANCE.md), so each scan is the frame's real
-  annotated depth lifted into Velodyne coordinates through the real 2011_09_26 calibration (committed
-  there); projecting it back gives the annotated map again.
+  annotated depth, one valid pixel in five (~18,000 points in the image, as a real scan has), lifted into
+  Velodyne coordinates through the real 2011_09_26 calibration (committed there); projecting it back
+  gives those pixels of the annotated map again.
 """
 
 from __future__ import annotations
@@ -89,6 +90,17 @@ def write_velodyne_scan(path: Path, depth_m: np.ndarray, calib_dir: Path = KITTI
     path.parent.mkdir(parents=True, exist_ok=True)
     scan.tofile(path)
     return path
+
+
+def lidar_like(annotated_png: Path, keep_every: int = 5) -> np.ndarray:
+    """A KITTI annotated depth map (metres) thinned to one valid pixel in ``keep_every`` (row-major): the
+    depth benchmark's maps merge 11 scans, one raw scan holds about a fifth of their points."""
+    depth = cv2.imread(str(annotated_png), cv2.IMREAD_UNCHANGED).astype(np.float32) / 256.0
+    flat = depth.ravel()
+    valid = np.flatnonzero(flat > 0)
+    thinned = np.zeros_like(flat)
+    thinned[valid[::keep_every]] = flat[valid[::keep_every]]
+    return thinned.reshape(depth.shape)
 
 
 def vkitti_road_depth(height: int, width: int, horizon: float = 0.38, far_wall_m: float = 200.0) -> np.ndarray:
@@ -172,9 +184,7 @@ def kitti_vkitti_tree(root: Path, train_drives: int = 2, frames_per_drive: int =
     raw, annotated = root / "kitti_raw", root / "data_depth_annotated"
     pairs = [(FIXTURES / "kitti" / "rgb" / name, FIXTURES / "kitti" / "depth" / name)
              for name in ("0000000005.png", "0000000050.png")]
-    scans = [write_velodyne_scan(root / "velodyne_made" / f"{depth.stem}.bin",
-                                 cv2.imread(str(depth), cv2.IMREAD_UNCHANGED).astype(np.float32) / 256.0)
-             for _, depth in pairs]
+    scans = [write_velodyne_scan(root / "velodyne_made" / f"{depth.stem}.bin", lidar_like(depth)) for _, depth in pairs]
     entries = [line for line in EIGEN_TEST.read_text().splitlines() if line.strip()]
     no_gt = eigen_frames_without_annotation(entries)
     for i, entry in enumerate(entries):

@@ -56,9 +56,11 @@ def score_image(pred: np.ndarray, gt: np.ndarray, protocol: Protocol, region: np
     valid = protocol.eval_mask(gt)
     if region is not None:
         valid &= np.asarray(region, dtype=bool)
-    if not np.all(np.isfinite(pred[valid])):
+    scored = pred[valid]
+    if not np.all(np.isfinite(scored)):
         raise ValueError("prediction has NaN or inf on evaluated pixels")
-    return metric_sums(protocol.clamp_prediction(pred), gt, valid)
+    # only the scored pixels are clamped (the same numbers; a full-resolution map is mostly unscored)
+    return metric_sums(protocol.clamp_prediction(scored), gt[valid], np.ones(scored.shape, bool))
 
 
 class Scorer:
