@@ -1,8 +1,8 @@
 """What a run needs beyond valid settings, checked before any job: the dataset folders (layout,
-counts, split lists), the VGG weights the inpainting stage loads, a GPU when ``runtime.device`` is
-``cuda``, and disk space for the decoded cache. ``arc config validate`` and the workflow's first
-step (``prepare_source``) both call :func:`run_problems`; each problem is one line naming the key
-and what was expected.
+counts, split lists; for KITTI's LiDAR ground truth every test frame's Velodyne scan and calibration
+files), the VGG weights the inpainting stage loads, a GPU when ``runtime.device`` is ``cuda``, and disk
+space for the decoded cache. ``arc config validate`` and the workflow's first step (``prepare_source``)
+both call :func:`run_problems`; each problem is one line naming the key and what was expected.
 """
 
 from __future__ import annotations
@@ -118,9 +118,26 @@ def dataset_problems(params: dict) -> tuple[list[str], list[str]]:
         return [], [str(exc)]
 
 
+def ground_truth_problems(params: dict) -> list[str]:
+    """A protocol scoring KITTI's projected LiDAR needs the KITTI benchmark with ``data.kitti.lidar_gt``
+    (whose files the dataset check then looks for, frame by frame)."""
+    from arc.evaluation.protocols import KITTI_VELODYNE_GT, PROTOCOLS
+
+    evaluation = params["evaluation"]
+    keys = [("evaluation.protocol", evaluation["protocol"])]
+    keys += [(f"evaluation.also_protocols.{i}", n) for i, n in enumerate(evaluation.get("also_protocols") or [])]
+    lidar_gt = params["benchmark"] == "kitti-vkitti" and params["data"]["kitti"].get("lidar_gt", False)
+    return [f"key '{key}' = {name!r} scores the raw LiDAR of KITTI's test frames, but "
+            + ("data.kitti.lidar_gt is false; expected data.kitti.lidar_gt: true (the raw download's "
+               "velodyne_points and calibration files)" if params["benchmark"] == "kitti-vkitti" else
+               f"benchmark {params['benchmark']!r} has none; expected benchmark kitti-vkitti")
+            for key, name in keys
+            if name in PROTOCOLS and PROTOCOLS[name].ground_truth == KITTI_VELODYNE_GT and not lidar_gt]
+
+
 def run_problems(params: dict, datasets: bool = True) -> tuple[list[str], list[str]]:
     """(found lines, problems): everything a run of ``params`` needs besides valid settings;
     ``datasets=False`` skips opening the folders (their paths already failed)."""
     found, problems = dataset_problems(params) if datasets else ([], [])
-    problems += vgg_problems(params) + device_problems(params) + disk_problems(params)
+    problems += ground_truth_problems(params) + vgg_problems(params) + device_problems(params) + disk_problems(params)
     return found, problems

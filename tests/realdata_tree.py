@@ -8,7 +8,12 @@ file in the exact official format:
 
 - the NYU labelled set ``nyu_depth_v2_labeled.mat``: MATLAB v7.3 (HDF5 with the 512-byte MATLAB
   header), ``images`` (N, 3, W, H) uint8 and ``depths`` (N, W, H) float32 metres, i.e. transposed;
-- Virtual KITTI 1.3.1 depth: uint16 centimetres, 65535 = sky/far.
+- Virtual KITTI 1.3.1 depth: uint16 centimetres, 65535 = sky/far;
+- KITTI raw Velodyne scans (``velodyne_points/data/<frame>.bin``, float32 x, y, z, reflectance): no public
+  raw scan is available (tests/fixtures/kitti_raw_calib/PROVENANCE.md), so each scan is the frame's real
+  annotated depth, one valid pixel in five (~18,000 points in the image, as a real scan has), lifted into
+  Velodyne coordinates through the real 2011_09_26 calibration (committed there); projecting it back
+  gives those pixels of the annotated map again.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "realdata"
+KITTI_CALIB = Path(__file__).parent / "fixtures" / "kitti_raw_calib" / "2011_09_26"
 NYU_SPLITS_MAT = FIXTURES / "splits" / "nyu_splits.mat"
 NYU_POOL_EXCERPT = FIXTURES / "splits" / "nyu_train_files_with_gt_excerpt.txt"
 EIGEN_TEST = REPO / "data" / "splits" / "kitti_eigen_test.txt"
@@ -67,6 +73,34 @@ def write_vkitti_depth(path: Path, metres: np.ndarray) -> Path:
     cm = np.where(np.isinf(metres), 65535, np.minimum(np.round(metres * 100), 65534)).astype(np.uint16)
     assert cv2.imwrite(str(path), cm)
     return path
+
+
+def write_velodyne_scan(path: Path, depth_m: np.ndarray, calib_dir: Path = KITTI_CALIB) -> Path:
+    """A Velodyne scan whose projection into image_02 (arc/data/readers/kitti_lidar.py) is ``depth_m``:
+    every valid pixel (row r, col c, depth d) becomes the point X with P @ X = d * (c + 1, r + 1, 1),
+    P the calibration's Velodyne -> image_02 matrix (+1: the scripts' 1-based pixel convention)."""
+    from arc.data.readers.kitti_lidar import CAM_TO_CAM, VELO_TO_CAM, velo_to_image
+
+    matrix, _ = velo_to_image(calib_dir / CAM_TO_CAM, calib_dir / VELO_TO_CAM, camera=2)
+    rows, cols = np.nonzero(depth_m > 0)
+    d = depth_m[rows, cols].astype(np.float64)
+    pixels = np.stack([d * (cols + 1), d * (rows + 1), d])  # 3 x N homogeneous pixels
+    xyz = np.linalg.solve(matrix[:, :3], pixels - matrix[:, 3:]).T
+    scan = np.concatenate([xyz, np.full((len(d), 1), 0.5)], axis=1).astype(np.float32)  # reflectance 0.5
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scan.tofile(path)
+    return path
+
+
+def lidar_like(annotated_png: Path, keep_every: int = 5) -> np.ndarray:
+    """A KITTI annotated depth map (metres) thinned to one valid pixel in ``keep_every`` (row-major): the
+    depth benchmark's maps merge 11 scans, one raw scan holds about a fifth of their points."""
+    depth = cv2.imread(str(annotated_png), cv2.IMREAD_UNCHANGED).astype(np.float32) / 256.0
+    flat = depth.ravel()
+    valid = np.flatnonzero(flat > 0)
+    thinned = np.zeros_like(flat)
+    thinned[valid[::keep_every]] = flat[valid[::keep_every]]
+    return thinned.reshape(depth.shape)
 
 
 def vkitti_road_depth(height: int, width: int, horizon: float = 0.38, far_wall_m: float = 200.0) -> np.ndarray:
@@ -143,29 +177,37 @@ def eigen_frames_without_annotation(entries: list[str], count: int = 45) -> set[
 
 
 def kitti_vkitti_tree(root: Path, train_drives: int = 2, frames_per_drive: int = 4, vkitti_frames: int = 2) -> dict:
-    """KITTI raw (``kitti_raw/<date>/<drive>/image_02/data``) with the depth benchmark beside it
-    (``data_depth_annotated/{train,val}/<drive>/proj_depth/groundtruth/image_02``) for every Eigen
-    test frame but 45, plus training drives; Virtual KITTI 1.3.1 with the five variants."""
+    """KITTI raw (``kitti_raw/<date>/<drive>/image_0{2,3}/data``, both colour cameras) with the depth
+    benchmark beside it (``data_depth_annotated/{train,val}/<drive>/proj_depth/groundtruth/image_0{2,3}``)
+    for every Eigen test frame but 45, plus training drives; every test frame's Velodyne scan and each
+    date's calibration files; Virtual KITTI 1.3.1 with the five variants."""
     raw, annotated = root / "kitti_raw", root / "data_depth_annotated"
     pairs = [(FIXTURES / "kitti" / "rgb" / name, FIXTURES / "kitti" / "depth" / name)
              for name in ("0000000005.png", "0000000050.png")]
+    scans = [write_velodyne_scan(root / "velodyne_made" / f"{depth.stem}.bin", lidar_like(depth)) for _, depth in pairs]
     entries = [line for line in EIGEN_TEST.read_text().splitlines() if line.strip()]
     no_gt = eigen_frames_without_annotation(entries)
     for i, entry in enumerate(entries):
         drive_path, frame = entry.split()[:2]
         rgb, depth = pairs[i % len(pairs)]
         _link(rgb, raw / drive_path / "image_02" / "data" / f"{frame}.png")
+        _link(scans[i % len(pairs)], raw / drive_path / "velodyne_points" / "data" / f"{frame}.bin")
         if entry not in no_gt:
             drive = drive_path.split("/")[1]
             _link(depth, annotated / "val" / drive / "proj_depth" / "groundtruth" / "image_02" / f"{frame}.png")
-    # Training drives: not in the Eigen test list (drive numbers it does not use).
+    # The real 2011_09_26 calibration stands in for every date's (the sample frames are all 1242x375).
+    for date in sorted({e.split("/")[0] for e in entries} | {"2011_09_26"}):
+        for calib in ("calib_cam_to_cam.txt", "calib_velo_to_cam.txt"):
+            _link(KITTI_CALIB / calib, raw / date / calib)
+    # Training drives: not in the Eigen test list (drive numbers it does not use), both cameras, as downloaded.
     for d in range(train_drives):
         drive = f"2011_09_26_drive_{1 + 10 * d:04d}_sync"
         for f in range(frames_per_drive):
             frame = f"{5 + f:010d}"
             rgb, depth = pairs[f % len(pairs)]
-            _link(rgb, raw / "2011_09_26" / drive / "image_02" / "data" / f"{frame}.png")
-            _link(depth, annotated / "train" / drive / "proj_depth" / "groundtruth" / "image_02" / f"{frame}.png")
+            for camera in ("image_02", "image_03"):
+                _link(rgb, raw / "2011_09_26" / drive / camera / "data" / f"{frame}.png")
+                _link(depth, annotated / "train" / drive / "proj_depth" / "groundtruth" / camera / f"{frame}.png")
 
     vkitti = root / "vkitti_1.3.1"
     depth = vkitti_road_depth(375, 1242)
@@ -174,7 +216,7 @@ def kitti_vkitti_tree(root: Path, train_drives: int = 2, frames_per_drive: int =
             _link(pairs[f % len(pairs)][0], vkitti / "vkitti_1.3.1_rgb" / "0001" / variant / f"{f:05d}.png")
             write_vkitti_depth(vkitti / "vkitti_1.3.1_depthgt" / "0001" / variant / f"{f:05d}.png", depth)
     return {
-        "kitti": {"root": str(raw), "test_list": str(EIGEN_TEST)},
+        "kitti": {"root": str(raw), "test_list": str(EIGEN_TEST), "lidar_gt": True},
         "vkitti": {"root": str(vkitti), "version": "1.3.1", "variants": list(VKITTI_VARIANTS)},
         "listed": len(entries),
         "without_annotation": len(no_gt),

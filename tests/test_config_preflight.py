@@ -90,7 +90,8 @@ def test_paper_preset_validates_with_only_roots_and_vgg_set(preset, tmp_path, ca
         assert "found data.nyu.train_pool_list: 24231 frames in 284 scenes; sampled 500 training + 50 validation" in out
         assert "found data.pbrs.root: 5010 RGB+depth pairs" in out and "sampled 5000" in out
     else:
-        assert "found data.kitti.test_list: 697 frames; 652 with annotated depth" in out
+        assert "found data.kitti.test_list: 697 frames, all evaluated against their raw LiDAR" in out
+        assert "652 also have annotated depth" in out
 
 
 def test_nothing_set_lists_every_missing_piece_at_once(tmp_path, capsys, at_repo_root):

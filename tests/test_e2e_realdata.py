@@ -93,8 +93,9 @@ def _check_table(root, params, protocol: str, n_images: int, figures: bool = Tru
     return table
 
 
-def _check_also_table(root, params, protocol: str, n_images: int):
-    """The main table under also-protocol ``protocol``, beside the primary one, from each run's metrics.json."""
+def _check_also_table(root, params, protocol: str, n_images: int, n_rows: int | None = None):
+    """The main table under also-protocol ``protocol``, beside the primary one, from each run's metrics.json;
+    ``n_images`` scored of ``n_rows`` per-sample rows (default: all)."""
     bench, stem = params["benchmark"], params["reports"]["table"]
     table = pd.read_csv(root / "reports" / f"{stem}.{protocol}.csv")
     assert set(table["protocol"]) == {protocol}
@@ -105,7 +106,7 @@ def _check_also_table(root, params, protocol: str, n_images: int):
         for metric in METRICS:
             assert math.isfinite(row[metric]) and row[metric] == pytest.approx(block["metrics"][metric], rel=1e-6)
         per_sample = pd.read_csv(root / "results" / bench / "seed0" / row["method"] / f"per_sample.{protocol}.csv")
-        assert len(per_sample) == n_images
+        assert len(per_sample) == (n_rows or n_images)
     return table
 
 
@@ -171,24 +172,26 @@ def test_nyu_pbrs_on_real_files(nyu_run):
 def test_kitti_vkitti_on_real_files(kitti_run):
     root, params, tree, validated = kitti_run
     bench = "kitti-vkitti"
-    assert "697 frames; 652 with annotated depth are evaluated, 45 skipped" in validated
+    found_test = "697 frames, all evaluated against their raw LiDAR (velodyne_points + calibration, all present); " \
+                 "652 also have annotated depth"
+    assert found_test in validated
     assert "Virtual KITTI 1.3.1, 10 frames: clone 2, 15-deg-left 2" in validated
-    # The Eigen list is used as downloaded: frames without annotated depth are skipped and counted.
-    source_dir = root / "data" / "source" / bench
-    skipped = [l for l in (source_dir / "real_test_skipped.txt").read_text().splitlines() if not l.startswith("#")]
-    assert len(skipped) == tree["without_annotation"] == 45
-    assert "652 with annotated depth are evaluated, 45 skipped" in (root / "logs" / bench / "prepare_source.log").read_text()
+    # Table 3's ground truth is every Eigen frame's raw LiDAR (kitti-eigen-lidar): all 697 are evaluated.
+    assert found_test in (root / "logs" / bench / "prepare_source.log").read_text()
+    assert tree["without_annotation"] == 45
     test = _manifest(root, bench, "real_test")
-    assert test["count"] == 652 and test["source"]["selection"]["listed"] == 697
-    assert test["source"]["selection"]["skipped"] == 45
+    assert test["count"] == 697 and "selection" not in test["source"]
+    assert test["full_gt"] == {"file": "full_gt.npz", "source": "kitti-velodyne"}
     # vKITTI's far code is clipped to the 80 m cap for training, never kept as 655 m.
     syn = _manifest(root, bench, "syn_train")
     assert syn["count"] == 10 and syn["max_depth"] == 80.0
     train, val = (_manifest(root, bench, s)["names"] for s in ("real_train", "real_val"))
     assert [n.rsplit("_", 1)[1] for n in train] == ["0000000005", "0000000006", "0000000007", "0000000008"]
+    assert not any(n.endswith("_r") for n in train + val)  # the tree holds image_03 too: left camera only
     assert len(val) == 2 and not {n.rsplit("_", 1)[0] for n in train} & {n.rsplit("_", 1)[0] for n in val}
-    _check_table(root, params, "kitti-standard", 652)
-    table_md = (root / "reports" / f"{params['reports']['table']}.md").read_text()
-    assert "652 of the 697 listed test frames" in table_md
+    _check_table(root, params, "kitti-eigen-lidar", 697)
+    _check_also_table(root, params, "kitti-eigen-lidar-50", 697)
+    _check_also_table(root, params, "kitti-standard", 652, n_rows=697)  # the annotated maps: 45 frames have none
     metrics = json.loads((root / "results" / bench / "seed0" / "mix" / "metrics.json").read_text())
-    assert metrics["test_frames"]["skipped"] == 45
+    assert metrics["test_frames"]["skipped"] == 0
+    assert metrics["protocol_details"]["ground_truth"] == "kitti-velodyne"

@@ -29,6 +29,8 @@ def test_garg_crop_matches_the_kitti_scripts_integer_bounds():
         ("nyu-paper", [1.01, 4.0, 7.99], [0.0, 0.5, 1.0, 8.0, 9.5]),
         ("nyu-standard", [0.01, 5.0, 9.99], [0.0, 10.0, 12.0]),
         ("kitti-standard", [0.01, 50.0, 79.9], [0.0, 80.0, 120.0]),
+        ("kitti-eigen-lidar", [0.01, 50.0, 79.9], [0.0, 80.0, 120.0]),
+        ("kitti-eigen-lidar-50", [0.01, 49.9], [0.0, 50.0, 79.9]),
         ("synthrooms-indoor", [0.01, 9.99], [0.0, 10.0, 11.0]),
         ("synthrooms-outdoor", [0.01, 79.9], [0.0, 80.0, 655.3]),
     ],
@@ -84,3 +86,32 @@ def test_nyu_frames_cropped_before_caching_are_not_cropped_again():
     assert protocol_for_cache(nyu, {"source": {"preprocess": {"crop": None}}}).crop == nyu.crop
     kitti = get_protocol("kitti-standard")
     assert protocol_for_cache(kitti, cropped).crop == kitti.crop
+
+
+def test_lidar_protocols_resize_predictions_up_bilinearly_and_average_per_image():
+    """Hand-computed: a 1 x 2 prediction [10, 20] m resized to 375 x 1242 by OpenCV's bilinear rule
+    (pixel centres: source x = (x + 0.5) * 2 / 1242 - 0.5, clamped to [0, 1]) scored on sparse LiDAR-like
+    ground truth inside and outside the Garg crop (rows 153:371, cols 44:1197)."""
+    lidar, lidar50 = get_protocol("kitti-eigen-lidar"), get_protocol("kitti-eigen-lidar-50")
+    assert lidar.full_resolution and not get_protocol("kitti-standard").full_resolution
+    pred = np.array([[10.0, 20.0]], dtype=np.float32)
+    gt = np.zeros((375, 1242), np.float32)
+    gt[300, 620] = 15.0   # source x = 620.5 / 621 - 0.5: prediction 10 + 10 * that
+    gt[200, 100] = 8.0    # source x < 0: clamped, prediction 10
+    gt[200, 1100] = 60.0  # source x > 1: prediction 20; only under the 80 m cap
+    gt[100, 620] = 15.0   # above the crop: not scored
+    gt[300, 1220] = 15.0  # right of the crop: not scored
+    at_620 = 10.0 + 10.0 * (620.5 / 621 - 0.5)
+    scorer, scorer50 = Scorer(lidar), Scorer(lidar50)
+    scorer.add("a", pred, gt)
+    scorer50.add("a", pred, gt)
+    expected = (abs(at_620 - 15.0) / 15.0 + abs(10.0 - 8.0) / 8.0 + abs(20.0 - 60.0) / 60.0) / 3
+    assert scorer.per_sample()[0]["n_valid"] == 3
+    assert scorer.per_sample()[0]["abs_rel"] == pytest.approx(expected, rel=1e-5)
+    assert scorer50.per_sample()[0]["n_valid"] == 2  # 60 m is beyond the 50 m cap
+    # a second image with one exact pixel: the protocol's number is the mean of the two images' numbers
+    second = np.zeros((375, 1242), np.float32)
+    second[300, 44] = 10.0  # source x < 0 -> 10 m, exact
+    scorer.add("b", pred, second)
+    assert scorer.metrics()["abs_rel"] == pytest.approx(expected / 2, rel=1e-5)
+    assert lidar.summary()["ground_truth"] == "kitti-velodyne" and "ground_truth" not in get_protocol("kitti-standard").summary()

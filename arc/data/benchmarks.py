@@ -181,8 +181,9 @@ KITTI_NO_GT = ("no annotated depth (proj_depth/groundtruth) in the KITTI depth b
 
 
 def _plan_kitti_vkitti(params: dict) -> SourcePlan:
-    """Paper: the first 1,000 KITTI frames (no Eigen-test drive), all five vKITTI variants, and the
-    Eigen test frames that have annotated depth (652 of 697 in the standard download)."""
+    """Paper: the first 1,000 left-camera KITTI frames (no Eigen-test drive), all five vKITTI variants, and
+    the Eigen test frames: all 697 with ``data.kitti.lidar_gt`` (ground truth from their raw LiDAR), else
+    those that have annotated depth (652 of 697 in the standard download)."""
     from arc.data.readers import open_reader
     from arc.data.sampling import read_split_list, sample_split
 
@@ -203,14 +204,23 @@ def _plan_kitti_vkitti(params: dict) -> SourcePlan:
         raise DataError(f"params key 'data.kitti.root' = '{kitti['root']}': {len(no_rgb)} of the {len(listed)} test "
                         f"frames of '{kitti['test_list']}' have no raw RGB (first: {reader.rgb_path(no_rgb[0])}); "
                         f"expected {reader.layout}")
-    test = [e for e in listed if reader.has_annotated_depth(e)]
-    evaluated = set(test)
-    skipped = [e for e in listed if e not in evaluated]
-    if not test:
-        raise DataError(f"params key 'data.kitti.root' = '{kitti['root']}': none of the {len(listed)} test frames "
-                        f"of '{kitti['test_list']}' has annotated depth; expected {reader.layout}")
-    plan.found.append(f"data.kitti.test_list: {len(listed)} frames; {len(test)} with annotated depth are evaluated"
-                      + (f", {len(skipped)} skipped: {KITTI_NO_GT.split(';')[0]}" if skipped else ""))
+    annotated = [e for e in listed if reader.has_annotated_depth(e)]
+    if kitti.get("lidar_gt", False):
+        # Every listed frame: its ground truth is its own LiDAR scan (the annotated map, where there is
+        # one, stays for the kitti-standard also-protocol).
+        _require_lidar(kitti["root"], listed, kitti["test_list"])
+        test, skipped = listed, []
+        plan.found.append(f"data.kitti.test_list: {len(listed)} frames, all evaluated against their raw LiDAR "
+                          f"(velodyne_points + calibration, all present); {len(annotated)} also have annotated depth")
+    else:
+        test = annotated
+        evaluated = set(test)
+        skipped = [e for e in listed if e not in evaluated]
+        if not test:
+            raise DataError(f"params key 'data.kitti.root' = '{kitti['root']}': none of the {len(listed)} test frames "
+                            f"of '{kitti['test_list']}' has annotated depth; expected {reader.layout}")
+        plan.found.append(f"data.kitti.test_list: {len(listed)} frames; {len(test)} with annotated depth are evaluated"
+                          + (f", {len(skipped)} skipped: {KITTI_NO_GT.split(';')[0]}" if skipped else ""))
     with _about("data.kitti.root", kitti["root"]):
         train, val = sample_split(pool, dataset="kitti", n=kitti["n_train"], seed=seed, mode="first",
                                   exclude_scenes=listed, n_val=kitti["n_val"], val_scene_disjoint=True)
@@ -233,9 +243,22 @@ def _plan_kitti_vkitti(params: dict) -> SourcePlan:
                       "vkitti_version": syn_reader.version, "entries": syn},
         "real_train": {**real, "entries": train},
         "real_val": {**real, "entries": val},
-        "real_test": {**real, "entries": test, "listed": len(listed), "skipped": skipped, "skip_reason": KITTI_NO_GT},
+        "real_test": {**real, "entries": test, "listed": len(listed), "skipped": skipped, "skip_reason": KITTI_NO_GT,
+                      **({"lidar_gt": True} if kitti.get("lidar_gt", False) else {})},
     }
     return plan
+
+
+def _require_lidar(root: str, entries: list[str], list_path: str) -> None:
+    """The Velodyne scan and the two calibration files of every test frame exist."""
+    from arc.data.readers.kitti_lidar import missing_lidar_files
+
+    missing = missing_lidar_files(root, [tuple(e.split()[:2]) for e in entries])
+    if missing:
+        raise DataError(f"params key 'data.kitti.lidar_gt' = true: {len(missing)} raw LiDAR file(s) of the "
+                        f"{len(entries)} test frames of '{list_path}' are missing (first: {missing[0]}); expected the "
+                        f"raw download's <date>/<drive>/velodyne_points/data/<frame>.bin and <date>/calib_cam_to_cam.txt, "
+                        f"<date>/calib_velo_to_cam.txt under data.kitti.root = '{root}'")
 
 
 def build_benchmark_cache(params: dict, source: str | os.PathLike, out: str | os.PathLike) -> Path:
@@ -254,7 +277,8 @@ def build_benchmark_cache(params: dict, source: str | os.PathLike, out: str | os
                 cached = build_cache(spec["dataset"], spec["root"], tmp / split, height=height, width=width,
                                      list_path=source / spec["list"], split=split, benchmark=bench,
                                      depth_root=spec.get("depth_root"), variants=spec.get("variants"),
-                                     vkitti_version=spec.get("vkitti_version"), selection=_selection(spec, source))
+                                     vkitti_version=spec.get("vkitti_version"), selection=_selection(spec, source),
+                                     lidar_gt=bool(spec.get("lidar_gt")))
             print(f"{split}: {len(cached)} samples cached at {height}x{width}")
             selection = cached.manifest["source"].get("selection")
             if selection:

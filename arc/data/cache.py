@@ -3,7 +3,9 @@
 Layout of ``data/cache/<benchmark>/<split>/`` (see docs/ARCHITECTURE.md):
 ``manifest.json`` + ``rgb.npy`` (N, H, W, 3) uint8 + ``depth.npy`` (N, H, W) uint16
 (metres = value * depth_scale, 0 = invalid) + for SynthRooms real splits the
-evaluation-only ``clutter_mask.npy``, ``clean_rgb.npy``, ``clean_depth.npy``.
+evaluation-only ``clutter_mask.npy``, ``clean_rgb.npy``, ``clean_depth.npy``; for the KITTI test
+split with ``data.kitti.lidar_gt`` also ``full_gt.npz`` (manifest ``full_gt``): each frame's projected
+LiDAR at its own full resolution, stored sparse (the sizes differ between drives, ~5 % of pixels hold a return).
 Arrays are opened memory-mapped, so training never decodes images per epoch.
 A split is written into a temporary directory and renamed when complete.
 """
@@ -23,6 +25,7 @@ from arc.errors import DataError
 from arc.utils.atomic import atomic_directory, atomic_write_json
 
 FORMAT = "arc-cache/1"
+FULL_GT_FILE = "full_gt.npz"
 # name -> (dtype, trailing shape after (N, H, W), depth-like?)
 ARRAY_KINDS = {
     "rgb": (np.uint8, (3,), False),
@@ -80,6 +83,65 @@ class CacheSplit:
     def clean_depth_m(self, index: int) -> np.ndarray:
         return self.array("clean_depth")[index].astype(np.float32) * self.depth_scale
 
+    @property
+    def full_gt_source(self) -> str | None:
+        """What the full-resolution ground truth was made from (e.g. ``kitti-velodyne``), None without one."""
+        return (self.manifest.get("full_gt") or {}).get("source")
+
+    def full_gt_m(self, index: int) -> np.ndarray:
+        """Full-resolution ground truth of sample ``index`` in metres, float32, 0 = invalid."""
+        if not hasattr(self, "_full_gt"):
+            if self.full_gt_source is None:
+                raise DataError(f"{self.path / 'manifest.json'}: no full-resolution ground truth (key 'full_gt'); "
+                                "expected a KITTI test split cached with data.kitti.lidar_gt: true")
+            self._full_gt = SparseDepthMaps.load(self.path / self.manifest["full_gt"]["file"], len(self))
+        return self._full_gt.dense(index)
+
+
+class SparseDepthMaps:
+    """Depth maps of varying sizes kept as their valid pixels: per map its (height, width) and an offset
+    into flat pixel indices and depths (float32 metres, as computed: no uint16 rounding)."""
+
+    def __init__(self, shapes=None, offsets=None, pixels=None, depths=None):
+        self.shapes = [] if shapes is None else shapes
+        self._pixels = [] if pixels is None else pixels
+        self._depths = [] if depths is None else depths
+        self.offsets = offsets
+
+    def add(self, depth: np.ndarray) -> None:
+        flat = np.asarray(depth, dtype=np.float32).ravel()
+        valid = np.flatnonzero(flat > 0)
+        self.shapes.append(depth.shape)
+        self._pixels.append(valid.astype(np.int32))
+        self._depths.append(flat[valid])
+
+    def save(self, path: Path) -> None:
+        offsets = np.cumsum([0] + [len(p) for p in self._pixels]).astype(np.int64)
+        with open(path, "wb") as fh:
+            np.savez(fh, shapes=np.asarray(self.shapes, dtype=np.int32).reshape(-1, 2), offsets=offsets,
+                     pixels=np.concatenate(self._pixels) if self._pixels else np.zeros(0, np.int32),
+                     depths=np.concatenate(self._depths) if self._depths else np.zeros(0, np.float32))
+
+    @classmethod
+    def load(cls, path: Path, count: int) -> "SparseDepthMaps":
+        if not path.is_file():
+            raise DataError(f"{path}: not found; the manifest beside it lists it as the full-resolution ground truth")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                maps = cls(data["shapes"], data["offsets"], data["pixels"], data["depths"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise DataError(f"{path}: not a readable full-resolution ground truth ({exc}); rebuild the cache split") from None
+        if len(maps.shapes) != count or len(maps.offsets) != count + 1:
+            raise DataError(f"{path}: {len(maps.shapes)} maps; expected {count}, one per sample of the manifest")
+        return maps
+
+    def dense(self, index: int) -> np.ndarray:
+        height, width = (int(v) for v in self.shapes[index])
+        out = np.zeros(height * width, np.float32)
+        start, stop = self.offsets[index], self.offsets[index + 1]
+        out[self._pixels[start:stop]] = self._depths[start:stop]
+        return out.reshape(height, width)
+
 
 def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
     entry = manifest["arrays"][name]
@@ -135,10 +197,12 @@ def open_cache(path: str | os.PathLike) -> CacheSplit:
 
 def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, benchmark: str, dataset: str,
                 family: str, domain: str, split: str, height: int, width: int, max_depth: float | None = None,
-                depth_scale: float | None = None, extras: tuple[str, ...] = (), source: dict | None = None) -> CacheSplit:
+                depth_scale: float | None = None, extras: tuple[str, ...] = (), source: dict | None = None,
+                full_gt: tuple[str, SparseDepthMaps] | None = None) -> CacheSplit:
     """Write ``count`` preprocessed records (already at ``height`` x ``width``) as one cache split.
 
     ``extras`` names the evaluation-only arrays every record carries in ``record.extras``.
+    ``full_gt``: (source name, maps filled one per record while ``records`` is consumed), stored beside.
     """
     max_depth = float(max_depth if max_depth is not None else FAMILY_MAX_DEPTH[family])
     depth_scale = float(depth_scale if depth_scale is not None else DEPTH_SCALE[family])
@@ -186,6 +250,12 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
             "arrays": {name: f"{name}.npy" for name in ("rgb", "depth", *extras)},
             "eval_only": list(extras), "source": source or {},
         }
+        if full_gt is not None:
+            gt_source, maps = full_gt
+            if len(maps.shapes) != count:
+                raise DataError(f"split {split}: {len(maps.shapes)} full-resolution ground-truth maps; expected {count}")
+            maps.save(tmp / FULL_GT_FILE)
+            manifest["full_gt"] = {"file": FULL_GT_FILE, "source": gt_source}
         atomic_write_json(tmp / "manifest.json", manifest)
     return open_cache(out_dir)
 
@@ -193,17 +263,26 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
 def build_cache(dataset: str, root, out_dir, *, height: int | None = None, width: int | None = None,
                 list_path=None, split: str | None = None, benchmark: str | None = None, domain: str | None = None,
                 depth_root=None, variants=None, vkitti_version: str | None = None,
-                selection: dict | None = None) -> CacheSplit:
+                selection: dict | None = None, lidar_gt: bool = False) -> CacheSplit:
     """Read a dataset (all entries or those of a split list), preprocess, and write one cache split.
 
     ``selection`` records in the manifest how the list was chosen from a longer one (listed, skipped, why),
-    so that evaluation can say how many frames it scored and why.
+    so that evaluation can say how many frames it scored and why. ``lidar_gt`` (KITTI test split): also
+    store each frame's projected raw LiDAR at full resolution (the kitti-eigen-lidar protocols' ground truth).
     """
     from arc.data.readers import open_reader
+    from arc.evaluation.protocols import KITTI_VELODYNE_GT
     from arc.data.sampling import read_split_list
 
-    reader = open_reader(dataset, root, split=split, depth_root=depth_root, variants=variants,
-                         vkitti_version=vkitti_version)
+    if lidar_gt and dataset != "kitti":
+        raise DataError(f"lidar_gt is for KITTI's raw download; dataset {dataset!r} has no Velodyne scans")
+    if lidar_gt:
+        from arc.data.readers.kitti import KittiReader
+
+        reader = KittiReader(root, depth_root=depth_root, test_lidar=True)
+    else:
+        reader = open_reader(dataset, root, split=split, depth_root=depth_root, variants=variants,
+                             vkitti_version=vkitti_version)
     try:
         if dataset == "synthrooms":
             if split is None:
@@ -216,13 +295,21 @@ def build_cache(dataset: str, root, out_dir, *, height: int | None = None, width
         out_dir = Path(out_dir)
         spec = spec_for(dataset, height, width, max_depth=reader.max_depth, family=reader.family)
         extras = tuple(EVAL_ONLY) if dataset == "synthrooms" and reader.domain == "real" else ()
-        records = (preprocess_record(reader.read(e), spec) for e in entries)
+        full_gt = (KITTI_VELODYNE_GT, SparseDepthMaps()) if lidar_gt else None
+
+        def records():
+            for entry in entries:
+                if full_gt is not None:
+                    full_gt[1].add(reader.lidar_depth(entry))
+                yield preprocess_record(reader.read(entry), spec)
+
         return write_cache(
-            out_dir, records, count=len(entries), benchmark=benchmark or out_dir.parent.name, dataset=dataset,
+            out_dir, records(), count=len(entries), benchmark=benchmark or out_dir.parent.name, dataset=dataset,
             family=reader.family, domain=domain or reader.domain, split=split or out_dir.name, height=height,
             width=width, max_depth=spec.max_depth, extras=extras,
             source={"root": str(root), "list": str(list_path) if list_path else None, "preprocess": spec.as_dict(),
                     **({"selection": selection} if selection else {})},
+            full_gt=full_gt,
         )
     finally:
         if hasattr(reader, "close"):

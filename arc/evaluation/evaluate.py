@@ -16,7 +16,7 @@ import numpy as np
 from arc.errors import DataError
 from arc.evaluation.depth_io import index_depth_folder, load_depth
 from arc.evaluation.protocols import Protocol
-from arc.evaluation.scoring import Scorer
+from arc.evaluation.scoring import Scorer, resize_depth
 
 MAX_LISTED = 5
 # Median pred / median GT outside [1/x, x] means a unit mistake, not a bad model:
@@ -98,10 +98,15 @@ def evaluate_folders(
     Both folders hold ``.npy`` (metres x scale) or 16-bit ``.png`` (units x scale) files.
     Raises DataError on mismatched names, shapes or scales, naming the first offenders.
     ``resize`` ("nearest" | "bilinear"): a prediction of another size is resized to its ground
-    truth's first (the result records which); without it a size mismatch is an error.
+    truth's first (the result records which); without it a size mismatch is an error, except under
+    a full-resolution protocol (kitti-eigen-lidar), which resizes bilinearly.
     """
     if resize is not None and resize not in RESIZE_MODES:
         raise DataError(f"resize = {resize!r}: expected one of {', '.join(RESIZE_MODES)}")
+    if protocol.full_resolution:
+        if resize not in (None, "bilinear"):
+            raise DataError(f"resize = {resize!r}: protocol {protocol.name} resizes predictions up bilinearly")
+        resize = "bilinear"  # the protocol's own rule
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     pred_index = index_depth_folder(pred_dir, "prediction")
     gt_index = index_depth_folder(gt_dir, "ground-truth")
@@ -153,10 +158,3 @@ def evaluate_folders(
 
 
 RESIZE_MODES = ("nearest", "bilinear")
-
-
-def resize_depth(depth: np.ndarray, shape: tuple[int, int], mode: str) -> np.ndarray:
-    import cv2
-
-    interpolation = cv2.INTER_NEAREST if mode == "nearest" else cv2.INTER_LINEAR
-    return cv2.resize(depth.astype(np.float32), (shape[1], shape[0]), interpolation=interpolation)

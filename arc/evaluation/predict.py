@@ -34,7 +34,7 @@ from arc.evaluation.results import (
     per_sample_file,
     write_per_sample_csv,
 )
-from arc.evaluation.scoring import Scorer
+from arc.evaluation.scoring import Scorer, ground_truth_m, require_ground_truth
 from arc.utils.atomic import atomic_directory, atomic_write_json
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -180,6 +180,8 @@ def predict_split(
     # Each protocol on its own: a crop the cache already applied is dropped only where it is that protocol's crop.
     protocol = protocol_for_cache(protocol, manifest)
     also_protocols = [protocol_for_cache(p, manifest) for p in also_protocols]
+    for each in (protocol, *also_protocols):
+        require_ground_truth(split, each)  # before the network runs: a LiDAR protocol needs the cache's full_gt
     images = _input_images(split, split_dir, input_array)
     clutter = _clutter_masks(split)
     kinds = split.array("clutter_kind") if split.has("clutter_kind") else None
@@ -200,9 +202,12 @@ def predict_split(
                                                        device=device, given_keep=given_keep):
             name = names[index]
             np.save(tmp / PRED_DIR / f"{name}.npy", depth, allow_pickle=False)
-            pred, gt = depth.astype(np.float32), split.depth_m(index)
-            for each in (scorer, *also_scorers):
-                each.add(name, pred, gt)
+            pred, gts = depth.astype(np.float32), {}
+            for each in (scorer, *also_scorers):  # each protocol against its own ground truth (cached or full size)
+                kind = each.protocol.ground_truth
+                if kind not in gts:
+                    gts[kind] = ground_truth_m(split, index, each.protocol)
+                each.add(name, pred, gts[kind])
             if keep is not None:
                 (tmp / MASK_DIR).mkdir(exist_ok=True)
                 (tmp / MASK_DIR / f"{name}.png").write_bytes(encode_mask_png(keep))

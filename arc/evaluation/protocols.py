@@ -7,6 +7,11 @@ depth range, the pooling (``pixel`` = over all valid pixels of the test set,
 
 Ground truth counts where ``min_depth < gt < max_depth`` (strict, as in the
 authors' code and the Eigen/Garg evaluation scripts) and inside the crop.
+
+``ground_truth`` says which ground truth a protocol scores: ``cache`` = the cached split's depth at
+the cache's resolution (every protocol but two); ``kitti-velodyne`` = each KITTI test frame's raw
+LiDAR projected at the camera's full resolution (the cache's ``full_gt``); predictions are then
+resized up to it (bilinear) before scoring, as the Eigen-split scripts do.
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ EIGEN_NYU_CROP = Crop(top=45 / 480, bottom=471 / 480, left=41 / 640, right=601 /
 # Garg et al. KITTI crop, as fractions of the full frame.
 GARG_KITTI_CROP = Crop(top=0.40810811, bottom=0.99189189, left=0.03594771, right=0.96405229)
 
+CACHE_GT = "cache"
+KITTI_VELODYNE_GT = "kitti-velodyne"  # the cache's full_gt.source for arc/data/readers/kitti_lidar.py's maps
+GROUND_TRUTHS = (CACHE_GT, KITTI_VELODYNE_GT)
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -67,6 +76,12 @@ class Protocol:
     crop: Crop | None
     pred_clamp: tuple[float, float]  # predictions are clipped to this range (metres) before scoring
     family: str  # "indoor" | "outdoor": which paper table the numbers compare with
+    ground_truth: str = CACHE_GT  # CACHE_GT | a full-resolution source (e.g. "kitti-velodyne")
+
+    @property
+    def full_resolution(self) -> bool:
+        """Scored against the full-resolution ground truth, predictions resized up to it."""
+        return self.ground_truth != CACHE_GT
 
     def __post_init__(self) -> None:
         if self.pooling not in ("pixel", "image"):
@@ -77,6 +92,8 @@ class Protocol:
             raise ValueError(f"protocol {self.name}: pred_clamp must be (low > 0, high > low) so that log is defined")
         if self.family not in ("indoor", "outdoor"):
             raise ValueError(f"protocol {self.name}: family must be 'indoor' or 'outdoor'")
+        if self.ground_truth not in GROUND_TRUTHS:
+            raise ValueError(f"protocol {self.name}: ground_truth must be one of {GROUND_TRUTHS}")
 
     def eval_mask(self, gt: np.ndarray) -> np.ndarray:
         """Boolean mask of the ground-truth pixels this protocol scores."""
@@ -99,8 +116,9 @@ class Protocol:
         return replace(self, crop=None)
 
     def summary(self) -> dict:
-        """JSON-friendly description, stored next to results."""
-        return {
+        """JSON-friendly description, stored next to results (``ground_truth`` only where it is not the cache's,
+        so that the results of the other protocols read as before)."""
+        summary = {
             "name": self.name,
             "min_depth": self.min_depth,
             "max_depth": self.max_depth,
@@ -108,6 +126,10 @@ class Protocol:
             "crop": None if self.crop is None else [self.crop.top, self.crop.bottom, self.crop.left, self.crop.right],
             "pred_clamp": list(self.pred_clamp),
         }
+        if self.full_resolution:
+            summary["ground_truth"] = self.ground_truth
+            summary["prediction_resized"] = "bilinear, to the ground truth's full resolution"
+        return summary
 
 
 def _build_protocols() -> dict[str, Protocol]:
@@ -136,13 +158,39 @@ def _build_protocols() -> dict[str, Protocol]:
         ),
         Protocol(
             name="kitti-standard",
-            description="Garg crop, 1e-3-80 m (80 m cap), per-image metrics averaged",
+            description="the depth benchmark's annotated maps (652 of the 697 Eigen frames) at the cache's "
+            "resolution: Garg crop, 1e-3-80 m (80 m cap), per-image metrics averaged",
             min_depth=1e-3,
             max_depth=80.0,
             pooling="image",
             crop=GARG_KITTI_CROP,
             pred_clamp=(1e-3, 80.0),
             family="outdoor",
+        ),
+        Protocol(
+            name="kitti-eigen-lidar",
+            description="the Eigen split as SfMLearner/monodepth score it (the paper's Table 3 comparisons): ground "
+            "truth projected from each frame's raw LiDAR at full resolution, predictions resized up to it "
+            "(bilinear), Garg crop, 1e-3-80 m (80 m cap), per-image metrics averaged",
+            min_depth=1e-3,
+            max_depth=80.0,
+            pooling="image",
+            crop=GARG_KITTI_CROP,
+            pred_clamp=(1e-3, 80.0),
+            family="outdoor",
+            ground_truth=KITTI_VELODYNE_GT,
+        ),
+        Protocol(
+            name="kitti-eigen-lidar-50",
+            description="kitti-eigen-lidar capped at 50 m (Garg et al.'s second setting): ground truth and "
+            "predictions limited to 1e-3-50 m",
+            min_depth=1e-3,
+            max_depth=50.0,
+            pooling="image",
+            crop=GARG_KITTI_CROP,
+            pred_clamp=(1e-3, 50.0),
+            family="outdoor",
+            ground_truth=KITTI_VELODYNE_GT,
         ),
         Protocol(
             name="synthrooms-indoor",

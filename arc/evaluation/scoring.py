@@ -14,18 +14,53 @@ from arc.evaluation.metrics import NUM_SUMS, aggregate_sums, metric_sums, metric
 from arc.evaluation.protocols import Protocol
 
 
+def resize_depth(depth: np.ndarray, shape: tuple[int, int], mode: str) -> np.ndarray:
+    """``depth`` resized to ``shape`` (rows, cols): ``nearest`` or ``bilinear`` (OpenCV's, as the KITTI scripts)."""
+    import cv2
+
+    interpolation = cv2.INTER_NEAREST if mode == "nearest" else cv2.INTER_LINEAR
+    return cv2.resize(np.asarray(depth, dtype=np.float32), (shape[1], shape[0]), interpolation=interpolation)
+
+
+def ground_truth_m(split, index: int, protocol: Protocol) -> np.ndarray:
+    """The ground truth ``protocol`` scores sample ``index`` of a cache split against, in metres: the cached
+    depth, or the full-resolution maps the cache holds beside it (DataError if it holds another kind or none)."""
+    if not protocol.full_resolution:
+        return split.depth_m(index)
+    require_ground_truth(split, protocol)
+    return split.full_gt_m(index)
+
+
+def require_ground_truth(split, protocol: Protocol) -> None:
+    """DataError unless the cache split holds the ground truth ``protocol`` scores (checked before predicting)."""
+    if protocol.full_resolution and split.full_gt_source != protocol.ground_truth:
+        held = split.full_gt_source or "only the cached depth at the cache's resolution"
+        raise DataError(f"{split.path}: protocol {protocol.name} scores {protocol.ground_truth} ground truth at full "
+                        f"resolution, but this split holds {held}; for KITTI set data.kitti.lidar_gt: true and "
+                        "rebuild the cache (the raw download's velodyne_points and calibration files are needed)")
+
+
 def score_image(pred: np.ndarray, gt: np.ndarray, protocol: Protocol, region: np.ndarray | None = None) -> np.ndarray:
-    """Sums of one image: protocol mask (range + crop), optionally restricted to ``region``."""
+    """Sums of one image: protocol mask (range + crop), optionally restricted to ``region``.
+
+    Under a full-resolution protocol a smaller prediction is resized up to the ground truth first
+    (bilinear; ``region``, a mask at the prediction's size, nearest)."""
     pred = np.asarray(pred)
     gt = np.asarray(gt)
+    if protocol.full_resolution and pred.shape != gt.shape and pred.ndim == gt.ndim == 2:
+        if region is not None:
+            region = resize_depth(np.asarray(region, dtype=np.float32), gt.shape, "nearest") > 0.5
+        pred = resize_depth(pred, gt.shape, "bilinear")
     if pred.shape != gt.shape:
         raise ValueError(f"prediction shape {pred.shape} differs from ground truth shape {gt.shape}")
     valid = protocol.eval_mask(gt)
     if region is not None:
         valid &= np.asarray(region, dtype=bool)
-    if not np.all(np.isfinite(pred[valid])):
+    scored = pred[valid]
+    if not np.all(np.isfinite(scored)):
         raise ValueError("prediction has NaN or inf on evaluated pixels")
-    return metric_sums(protocol.clamp_prediction(pred), gt, valid)
+    # only the scored pixels are clamped (the same numbers; a full-resolution map is mostly unscored)
+    return metric_sums(protocol.clamp_prediction(scored), gt[valid], np.ones(scored.shape, bool))
 
 
 class Scorer:

@@ -27,7 +27,7 @@ from arc.evaluation.mask_stats import MaskStats
 from arc.evaluation.metrics import METRIC_KEYS, aggregate_sums
 from arc.evaluation.protocols import Protocol, protocol_for_cache
 from arc.evaluation.results import MethodRun, require_method_runs
-from arc.evaluation.scoring import Scorer
+from arc.evaluation.scoring import Scorer, ground_truth_m, require_ground_truth
 from arc.reports.aggregate import summarise_over_seeds
 from arc.reports.methods import method_label
 
@@ -76,11 +76,13 @@ def region_rows_for_seed(arc_run: MethodRun, base_run: MethodRun, split, protoco
     regions = REGIONS if clutter_masks is not None else REGIONS[:2]
     scorers = {(region, role): Scorer(protocol) for region in regions for role in ("arc", "base")}
     mask_stats = MaskStats()
+    require_ground_truth(split, protocol)
     for index, name in enumerate(split.names):
-        gt = split.depth_m(index)
+        gt = ground_truth_m(split, index, protocol)  # full size under kitti-eigen-lidar: Scorer resizes up
         keep = read_mask_png(arc_run.mask_path(name))
-        if keep.shape != gt.shape:
-            raise DataError(f"{arc_run.mask_path(name)}: mask shape {keep.shape} differs from ground truth {gt.shape}")
+        if keep.shape != split.depth.shape[1:]:
+            raise DataError(f"{arc_run.mask_path(name)}: mask shape {keep.shape} differs from the test images' "
+                            f"{split.depth.shape[1:]}")
         region_masks = {"arc_removed": ~keep, "arc_kept": keep}
         clutter = None
         if clutter_masks is not None:

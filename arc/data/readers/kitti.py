@@ -10,7 +10,13 @@ Layouts (found automatically):
 
 Entries are Eigen-style lines ``<date>/<drive> <frame> [l|r]`` (l = image_02,
 r = image_03), or ``<name>`` for paired folders. Names are ``<drive>_<frame>``
-(the drive name contains the date) or ``<name>``.
+(the drive name contains the date) or ``<name>``. The training pool (``entries``) is the left
+colour camera only: the paper samples KITTI frames, and image_03 holds the same moments seen
+from 54 cm to the right, not other frames (a right image is read only when an entry names it).
+
+``test_lidar=True`` (the test split under the kitti-eigen-lidar protocols): a frame without
+annotated depth reads with an all-invalid map (that protocol's ground truth is the frame's
+projected LiDAR, ``lidar_depth``; the annotated map stays for the kitti-standard protocol).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from arc.data.readers.base import (
     DepthRange, Reader, Record, check_depth_range, check_pair, count_files, describe_folder, read_depth_png,
     read_rgb, require_dir,
 )
+from arc.data.readers.kitti_lidar import lidar_depth
 from arc.errors import DataError
 
 KITTI_DEPTH_SCALE = 1.0 / 256.0
@@ -44,7 +51,8 @@ class KittiReader(Reader):
     domain = "real"
     max_depth = 80.0
 
-    def __init__(self, root, depth_root=None):
+    def __init__(self, root, depth_root=None, test_lidar: bool = False):
+        self.test_lidar = test_lidar
         self.root = require_dir(Path(root), "the KITTI raw folder (<date>/<drive>/image_02/data) or rgb/ + depth/")
         if depth_root:
             self.depth_root = require_dir(
@@ -66,11 +74,11 @@ class KittiReader(Reader):
         if self.paired:
             return (f"{count_files(self.root / 'rgb', '*.png')} PNG(s) in rgb/ and "
                     f"{count_files(self.root / 'depth', '*.png')} in depth/, none with the same name in both")
-        drives = sorted({p.parent.parent.name for p in self.root.glob("*/*/image_0[23]/data")})
-        rgb = count_files(self.root, "*/*/image_0[23]/data/*.png")
-        depth = sum(count_files(self.depth_root, f"{sub}/*/proj_depth/groundtruth/image_0[23]/*.png")
+        drives = sorted({p.parent.parent.name for p in self.root.glob("*/*/image_02/data")})
+        rgb = count_files(self.root, "*/*/image_02/data/*.png")
+        depth = sum(count_files(self.depth_root, f"{sub}/*/proj_depth/groundtruth/image_02/*.png")
                     for sub in ("train", "val"))
-        depth += count_files(self.root, "*/*/proj_depth/groundtruth/image_0[23]/*.png")
+        depth += count_files(self.root, "*/*/proj_depth/groundtruth/image_02/*.png")
         shown = ", ".join(drives[:3]) + (", ..." if len(drives) > 3 else "")
         text = (f"{rgb} raw RGB frame(s) in {len(drives)} drive(s){f' ({shown})' if drives else ''} and "
                 f"{depth} annotated depth PNG(s) under {self.depth_root}")
@@ -98,15 +106,14 @@ class KittiReader(Reader):
         return entry if self.paired else entry.split()[0]
 
     def entries(self) -> list[str]:
-        """Every frame with both RGB and annotated depth, sorted by drive, side and frame."""
+        """Every left-camera frame (image_02) with both RGB and annotated depth, sorted by drive and frame."""
         if self.paired:
             return [p.stem for p in sorted((self.root / "rgb").glob("*.png")) if (self.root / "depth" / p.name).is_file()]
         found = []
-        for data_dir in sorted(self.root.glob("*/*/image_0[23]/data")):
+        for data_dir in sorted(self.root.glob(f"*/*/{_SIDES['l']}/data")):
             drive_dir = data_dir.parent.parent
-            side = "l" if data_dir.parent.name == "image_02" else "r"
             for rgb in sorted(data_dir.glob("*.png")):
-                entry = f"{drive_dir.parent.name}/{drive_dir.name} {rgb.stem} {side}"
+                entry = f"{drive_dir.parent.name}/{drive_dir.name} {rgb.stem} l"
                 if self._depth_path(entry, must_exist=False) is not None:
                     found.append(entry)
         return found
@@ -116,6 +123,14 @@ class KittiReader(Reader):
 
     def rgb_path(self, entry: str) -> Path:
         return self._rgb_path(self.parse_entry(entry))
+
+    def lidar_depth(self, entry: str) -> np.ndarray:
+        """The frame's raw LiDAR projected into its camera at full resolution (kitti_lidar.py)."""
+        if self.paired:
+            raise DataError(f"KITTI entry {entry!r}: the rgb/ + depth/ layout has no raw LiDAR; expected the raw "
+                            "download's <date>/<drive>/velodyne_points and calibration files")
+        drive, frame, side = self.parse_entry(entry).split()
+        return lidar_depth(self.root, drive, frame, side)
 
     # --- files ------------------------------------------------------------------------------
     def _rgb_path(self, entry: str) -> Path:
@@ -145,9 +160,13 @@ class KittiReader(Reader):
 
     def read(self, entry: str) -> Record:
         entry = self.parse_entry(entry)
-        rgb_path, depth_path = self._rgb_path(entry), self._depth_path(entry)
+        rgb_path = self._rgb_path(entry)
+        depth_path = self._depth_path(entry, must_exist=not self.test_lidar)
         rgb = read_rgb(rgb_path)
-        depth = kitti_depth_from_png(depth_path)
+        if depth_path is None:  # a test frame the depth benchmark does not annotate: nothing valid
+            depth_path, depth = rgb_path, np.zeros(rgb.shape[:2], np.float32)
+        else:
+            depth = kitti_depth_from_png(depth_path)
         if self.paired:
             name = entry
         else:
