@@ -243,3 +243,24 @@ def test_dvc_training_stages_do_not_depend_on_row_labels():
         keys = [k for k in spec.get("params", []) if isinstance(k, str)]
         covering = [k for k in keys if k.startswith("rows.") and (k.count(".") == 1 or k.endswith(".label"))]
         assert not covering, (name, covering)
+
+
+@pytest.mark.parametrize("key", ["seeds", "benchmark"])
+def test_a_settings_value_runs_no_command_under_either_engine(tmp_path, key):
+    """Issue 28: `seeds: ["0; touch <file> #"]` (or the same in `benchmark`) is refused with one line
+    by Snakemake and by `dvc repro` (its first stage reads the settings as every command does), and
+    nothing runs."""
+    work = _copy_workflow(tmp_path / "work", ROOT / "configs" / "smoke.yaml")
+    subprocess.run([sys.executable, str(work / "workflow" / "make_dvc_yaml.py")], cwd=work, check=True)
+    pwned = tmp_path / "pwned"
+    text = (work / "params.yaml").read_text()
+    evil = f'"0; touch {pwned} #"'
+    text = text.replace("seeds: [0]", f"seeds: [{evil}]") if key == "seeds" else \
+        text.replace("benchmark: synthrooms-indoor", f"benchmark: {evil}")
+    assert evil in text
+    (work / "params.yaml").write_text(text)
+    snake = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=work, capture_output=True, text=True)
+    assert snake.returncode != 0 and f"'{key}" in snake.stdout + snake.stderr
+    dvc = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=work, capture_output=True, text=True)
+    assert dvc.returncode != 0 and f"'{key}" in dvc.stdout + dvc.stderr, dvc.stdout + dvc.stderr
+    assert not pwned.exists()

@@ -42,7 +42,7 @@ def dvc_stages(workdir: Path, with_check: bool = False) -> dict[str, tuple[str, 
 
     with Repo(str(workdir)) as repo:
         return {stage.cmd: tuple(sorted(str(o.def_path) for o in stage.outs))
-                for stage in repo.index.stages if with_check or stage.addressing != "check_settings"}
+                for stage in repo.index.stages if with_check or stage.name != "check_settings"}
 
 
 def dvc_stage_names(workdir: Path) -> dict[str, str]:
