@@ -135,6 +135,14 @@ def ground_truth_problems(params: dict) -> list[str]:
             if name in PROTOCOLS and PROTOCOLS[name].ground_truth == KITTI_VELODYNE_GT and not lidar_gt]
 
 
+def data_job_problems(params: dict) -> list[str]:
+    """What the data jobs check before any training job runs: the VGG weights and the disk. Not the
+    GPU: a data job runs on any machine (the device is checked by the jobs that use it)."""
+    if params["benchmark"] in SYNTHROOMS_FAMILY:
+        return []
+    return vgg_problems(params) + disk_problems(params)
+
+
 def run_problems(params: dict, datasets: bool = True) -> tuple[list[str], list[str]]:
     """(found lines, problems): everything a run of ``params`` needs besides valid settings;
     ``datasets=False`` skips opening the folders (their paths already failed)."""

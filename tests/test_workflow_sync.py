@@ -264,3 +264,33 @@ def test_a_settings_value_runs_no_command_under_either_engine(tmp_path, key):
     dvc = subprocess.run([sys.executable, "-m", "dvc", "repro"], cwd=work, capture_output=True, text=True)
     assert dvc.returncode != 0 and f"'{key}" in dvc.stdout + dvc.stderr, dvc.stdout + dvc.stderr
     assert not pwned.exists()
+
+
+def test_only_jobs_that_run_on_the_gpu_request_one(tmp_path):
+    """Issue 31: with runtime.device cuda (paper-nyu), the training and evaluation jobs request
+    runtime.gpus_per_job GPUs and the data and report jobs none; the data job runs on a machine
+    without a GPU (it checks the dataset folders, not the device)."""
+    from arc.config import load_params
+    from arc.data.benchmarks import prepare_source
+
+    params_file = _preset_params(tmp_path, "paper-nyu")
+    work = _copy_workflow(tmp_path / "work", params_file)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", "--cores", "1", "all"], cwd=work,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    gpus: dict[str, set] = {}
+    rule = None
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith(("rule ", "localrule ")) and line.endswith(":"):
+            rule = line.split()[1][:-1]
+        elif line.startswith("resources:") and rule:
+            gpus.setdefault(rule, set()).add("gpu=1" in line)
+    assert {r for r, g in gpus.items() if g == {True}} == {"train_depth", "train_translator", "train_attention",
+                                                          "train_inpainting", "train_joint", "train_finetune",
+                                                          "train_peer", "evaluate"}, gpus
+    assert all(g == {False} for r, g in gpus.items() if r.startswith(("prepare_", "build_", "report_"))), gpus
+    params = load_params(params_file, check_paths=False)
+    assert params["runtime"]["device"] == "cuda"
+    out = prepare_source(params, tmp_path / "source")  # no GPU here: the data job does not ask for one
+    assert (out / "source.json").is_file()

@@ -25,14 +25,10 @@ def prepare_source(params: dict, out: str | os.PathLike) -> Path:
     bench = params["benchmark"]
     if bench in SYNTHROOMS_FAMILY:
         return _generate_synthrooms(params, Path(out))
-    # The same checks as `arc config validate`, so a wrong folder, missing VGG weights or an absent
-    # GPU fail here, before any training job.
-    from arc.preflight import run_problems
-
+    # The dataset folders are checked by plan_sources itself; the other checks of `arc config
+    # validate` (VGG weights, disk) run in the workflow script before this (a data job needs no GPU,
+    # so the device is checked where it is used: arc.training.device).
     plan = plan_sources(params)
-    _, problems = run_problems(params, datasets=False)
-    if problems:
-        raise DataError("\n".join(problems))
     for line in plan.found:
         print(f"found: {line}")
     with atomic_directory(out) as tmp:

@@ -240,7 +240,7 @@ def add_fig_qualitative_arguments(parser: argparse.ArgumentParser) -> argparse.A
     parser.add_argument("--baseline-method", default="mix")
     parser.add_argument("--seed", type=int, default=None, help="seed of both checkpoints (default: first of params seeds)")
     parser.add_argument("--n-examples", type=int, default=None, help="rows: best/median/worst split (default: params evaluation.qualitative_examples, else 3)")
-    parser.add_argument("--device", default=None, help="auto | cpu | cuda (default: params runtime.device, else cpu)")
+    parser.add_argument("--device", default=None, help="auto | cpu | cuda (default: cpu; the workflow's report job requests no GPU)")
     return parser
 
 
@@ -256,7 +256,8 @@ def run_fig_qualitative(args: argparse.Namespace) -> int:
     if seed is None:
         raise ConfigError("pass --seed (the seed of both checkpoints) or --params with seeds")
     n_examples = args.n_examples or (params.get("evaluation") or {}).get("qualitative_examples") or 3
-    device = resolve_device(args.device or (params.get("runtime") or {}).get("device") or "cpu")
+    # On the CPU unless asked: a handful of images, and a report job requests no GPU (workflow/rules/reports.smk)
+    device = resolve_device(args.device or "cpu")
     examples = write_fig_qualitative(
         args.arc_checkpoint, args.mix_checkpoint, args.split, args.results, args.out,
         arc_method=_arc_method(args, params), baseline_method=args.baseline_method,

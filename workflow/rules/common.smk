@@ -23,7 +23,9 @@ REPORT = config["reports"]
 ALSO_PROTOCOLS = config["evaluation"].get("also_protocols") or []
 RUNTIME = config["runtime"]
 THREADS = RUNTIME["num_threads"]
-GPUS = setting(config, "runtime.gpus_per_job")
+# A job requests a GPU when and only when it runs on one: the training and evaluation jobs, unless
+# runtime.device is cpu; the data and report jobs never (they run on the CPU).
+GPUS = setting(config, "runtime.gpus_per_job") if setting(config, "runtime.device") != "cpu" else 0
 MEM_TRAIN = setting(config, "runtime.mem_mb_per_job")
 ORACLE_ROWS = is_embedded_benchmark(B)
 

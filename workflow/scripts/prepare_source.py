@@ -17,6 +17,12 @@ def run(args):
     if args.benchmark != params["benchmark"]:
         from arc.errors import ConfigError
         raise ConfigError(f"--benchmark {args.benchmark} differs from {args.params} 'benchmark' = {params['benchmark']}")
+    from arc.preflight import data_job_problems
+
+    problems = data_job_problems(params)  # missing VGG weights or too little disk fail here, before any training
+    if problems:
+        from arc.errors import DataError
+        raise DataError("\n".join(problems))
     prepare_source(params, args.out)
 
 
