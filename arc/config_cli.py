@@ -71,7 +71,9 @@ def register(subparsers) -> None:
     v.add_argument("--params", default="params.yaml")
     v.add_argument("--no-paths", action="store_true", help="skip the dataset checks (paths, layout, frame counts)")
     v.set_defaults(func=_cmd_validate)
-    s = sub.add_parser("preset", help="copy configs/NAME.yaml to params.yaml (smoke, demo, demo-outdoor, paper-nyu, paper-kitti)")
+    from arc.config import list_presets
+
+    s = sub.add_parser("preset", help=f"copy configs/NAME.yaml to params.yaml and rewrite dvc.yaml ({', '.join(list_presets()) or 'see configs/'})")
     s.add_argument("name")
     s.add_argument("--params", default="params.yaml")
     s.set_defaults(func=_cmd_preset)

@@ -95,6 +95,9 @@ def run(
     if loss not in ("alternate", "combined"):
         raise ConfigError(f"training.{STAGE}.loss = {loss!r}: expected alternate | combined")
     combined = loss == "combined"
+    if combined:
+        print(f"[{STAGE}] loss: combined (the authors' code): one loss for training.{STAGE}.epochs epochs; "
+              f"training.{STAGE}.iterations and epochs_per_step do not apply")
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs (needed by loss: combined)") if combined else iterations * 2 * per_step
     bn = bn_passes(params)
     syn_valid_only = syn_depth_valid_only(params)
