@@ -64,3 +64,14 @@ def setting(params: Mapping, key: str) -> Any:
             return default
         node = node[part]
     return node
+
+
+def section(params: Mapping, *keys: str) -> dict:
+    node = params
+    for i, key in enumerate(keys):
+        if not isinstance(node, Mapping) or key not in node:
+            raise ConfigError(f"params: missing key {'.'.join(keys[: i + 1])!r}")
+        node = node[key]
+    return node
+
+

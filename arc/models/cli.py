@@ -24,7 +24,7 @@ def summarize(params: dict) -> dict[str, dict]:
     network's forward depends on the data."""
     from arc.config import benchmark_size
     from arc.models.registry import count_parameters
-    from arc.training.stages.common import NETWORKS, build_network, network_arch
+    from arc.models.from_settings import NETWORKS, build_network, network_arch
 
     height, width = benchmark_size(params)
 
