@@ -12,6 +12,7 @@ from pathlib import Path
 
 from arc.config import CACHE_ROOT, SYNTHROOMS_FAMILY, benchmark_size
 from arc.errors import ArcError
+from arc.settings import setting
 
 # torchvision's config letters: the conv layers that tell VGG16 from VGG19 in a state_dict.
 VGG_CONFIGS = {"vgg16": "D", "vgg19": "E"}
@@ -126,7 +127,7 @@ def ground_truth_problems(params: dict) -> list[str]:
     evaluation = params["evaluation"]
     keys = [("evaluation.protocol", evaluation["protocol"])]
     keys += [(f"evaluation.also_protocols.{i}", n) for i, n in enumerate(evaluation.get("also_protocols") or [])]
-    lidar_gt = params["benchmark"] == "kitti-vkitti" and params["data"]["kitti"].get("lidar_gt", False)
+    lidar_gt = params["benchmark"] == "kitti-vkitti" and setting(params, "data.kitti.lidar_gt")
     return [f"key '{key}' = {name!r} scores the raw LiDAR of KITTI's test frames, but "
             + ("data.kitti.lidar_gt is false; expected data.kitti.lidar_gt: true (the raw download's "
                "velodyne_points and calibration files)" if params["benchmark"] == "kitti-vkitti" else

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from arc.config import SYNTHROOMS_FAMILY, benchmark_size
 from arc.errors import DataError
+from arc.settings import setting
 from arc.utils.atomic import atomic_directory, atomic_write_json
 
 SPLITS = ("syn_train", "real_train", "real_val", "real_test")
@@ -201,7 +202,7 @@ def _plan_kitti_vkitti(params: dict) -> SourcePlan:
                         f"frames of '{kitti['test_list']}' have no raw RGB (first: {reader.rgb_path(no_rgb[0])}); "
                         f"expected {reader.layout}")
     annotated = [e for e in listed if reader.has_annotated_depth(e)]
-    if kitti.get("lidar_gt", False):
+    if setting(params, "data.kitti.lidar_gt"):
         # Every listed frame: its ground truth is its own LiDAR scan (the annotated map, where there is
         # one, stays for the kitti-standard also-protocol).
         _require_lidar(kitti["root"], listed, kitti["test_list"])
@@ -240,7 +241,7 @@ def _plan_kitti_vkitti(params: dict) -> SourcePlan:
         "real_train": {**real, "entries": train},
         "real_val": {**real, "entries": val},
         "real_test": {**real, "entries": test, "listed": len(listed), "skipped": skipped, "skip_reason": KITTI_NO_GT,
-                      **({"lidar_gt": True} if kitti.get("lidar_gt", False) else {})},
+                      **({"lidar_gt": True} if setting(params, "data.kitti.lidar_gt") else {})},
     }
     return plan
 
