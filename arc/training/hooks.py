@@ -225,3 +225,49 @@ class ResumeCheckpointHook(Hook):
 
     def after_epoch(self, trainer: Trainer) -> None:
         self.save(trainer)
+
+
+TIMING_COLUMNS = ["epoch", "wall_s", "compute_s", "data_s", "validation_s", "checkpoint_resume_s", "checkpoint_selected_s",
+                  "log_s", "other_hooks_s", "untracked_s", "peak_rss_mb"]
+
+
+class TimingLog:
+    """timing.csv: where each epoch's wall time went (arc.training.loop.EpochTiming), one row per
+    epoch, appended. ``compute_s`` is the step functions' host time (on CUDA it includes waits
+    for the device only where a step reads a value back); everything else is time outside compute:
+    ``data_s`` loader start-up and waits for batches, ``validation_s`` the validation pass (its
+    loader start-up included), ``checkpoint_*_s`` the writes of last.pt and checkpoint.pt,
+    ``log_s`` log.csv, the progress bar and the epoch line, ``untracked_s`` the loop itself."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def truncate(self, epochs_done: int) -> None:
+        """On resume: keep the rows of the epochs the resume state holds."""
+        if not self.path.is_file():
+            return
+        _, rows = _read_csv(self.path)
+        _write_csv(self.path, TIMING_COLUMNS, [r for r in rows if r.get("epoch", "").isdigit() and int(r["epoch"]) < epochs_done])
+
+    def append(self, raw: Mapping[str, float]) -> None:
+        hooks = {k[len("hook:"):]: v for k, v in raw.items() if k.startswith("hook:")}
+        row = {
+            "epoch": int(raw["epoch"]),
+            "wall_s": raw["wall_s"],
+            "compute_s": raw.get("compute", 0.0),
+            "data_s": raw.get("data", 0.0),
+            "validation_s": hooks.pop("validation", 0.0),
+            "checkpoint_resume_s": raw.get("checkpoint_resume", 0.0),
+            "checkpoint_selected_s": raw.get("checkpoint_selected", 0.0),
+            "log_s": hooks.pop("loss_log", 0.0) + hooks.pop("progress", 0.0),
+            "other_hooks_s": sum(hooks.values()),
+            "peak_rss_mb": raw["peak_rss_mb"],
+        }
+        tracked = sum(v for k, v in row.items() if k.endswith("_s") and k != "wall_s")
+        row["untracked_s"] = max(raw["wall_s"] - tracked, 0.0)
+        new = not self.path.is_file()
+        with open(self.path, "a", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=TIMING_COLUMNS, lineterminator="\n")
+            if new:
+                writer.writeheader()
+            writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})

@@ -10,8 +10,12 @@ load_state_dict() with primitive values only (checkpoints load with
 
 from __future__ import annotations
 
+import contextlib
+import resource
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from arc.errors import ArcError
 
@@ -32,6 +36,40 @@ class TrainState:
 
 
 StepFn = Callable[[Mapping, TrainState], dict[str, float]]
+
+
+class EpochTiming:
+    """Seconds of one epoch by kind: ``compute`` (the step functions), ``data`` (building the
+    loaders and waiting for batches) and one entry per hook (``hook:<name>``). Measures are
+    exclusive: a measure inside another (a checkpoint write inside the validation hook) is
+    counted once, under the inner name, so the entries add up to at most the epoch's wall time."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.start = time.perf_counter()
+        self._inner: list[float] = []
+
+    @contextlib.contextmanager
+    def measure(self, what: str) -> Iterator[None]:
+        start = time.perf_counter()
+        self._inner.append(0.0)
+        try:
+            yield
+        finally:
+            inner = self._inner.pop()
+            total = time.perf_counter() - start
+            self.seconds[what] += total - inner
+            if self._inner:
+                self._inner[-1] += total
+
+    def row(self, epoch: int) -> dict[str, float]:
+        """The epoch's record: wall seconds, every measured kind, and the process's peak memory."""
+        wall = time.perf_counter() - self.start
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        return {"epoch": epoch, "wall_s": wall, **dict(self.seconds), "peak_rss_mb": peak_mb}
 
 
 class Hook:
@@ -66,6 +104,7 @@ class Trainer:
         step_fn: Callable[[int], StepFn],
         hooks: Sequence[Hook],
         state: TrainState | None = None,
+        on_epoch_timing: Callable[[dict[str, float]], None] | None = None,
     ):
         self.stage = stage
         self.epochs = int(epochs)
@@ -74,6 +113,8 @@ class Trainer:
         self.step_fn = step_fn  # epoch -> step function (stages may alternate phases per epoch)
         self.hooks = list(hooks)
         self.state = state or TrainState()
+        self.timing = EpochTiming()
+        self.on_epoch_timing = on_epoch_timing  # receives EpochTiming.row() after every epoch
 
     @property
     def total_steps(self) -> int:
@@ -81,19 +122,30 @@ class Trainer:
 
     def _call(self, event: str) -> None:
         for hook in self.hooks:
-            getattr(hook, event)(self)
+            with self.timing.measure(f"hook:{hook.name}"):
+                getattr(hook, event)(self)
+
+    def _next_batch(self, batches: Iterator[Mapping]) -> Mapping | None:
+        with self.timing.measure("data"):
+            return next(batches, None)
 
     def train(self) -> TrainState:
         self._call("before_train")
         while self.state.epoch < self.epochs:
+            self.timing.reset()
             step = self.step_fn(self.state.epoch)
             self._call("before_epoch")
-            for batch in self.batches(self.state.epoch):
+            with self.timing.measure("data"):
+                batches = iter(self.batches(self.state.epoch))
+            while (batch := self._next_batch(batches)) is not None:
                 self._call("before_step")
-                self.state.losses = step(batch, self.state)
+                with self.timing.measure("compute"):
+                    self.state.losses = step(batch, self.state)
                 self.state.step += 1
                 self._call("after_step")
             self._call("after_epoch")
             self.state.epoch += 1
+            if self.on_epoch_timing is not None:
+                self.on_epoch_timing(self.timing.row(self.state.epoch - 1))
         self._call("after_train")
         return self.state

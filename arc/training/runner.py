@@ -19,7 +19,7 @@ import torch.nn as nn
 
 from arc.models.registry import model_spec
 from arc.training import checkpoint as ckpt
-from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, ValidationHook
+from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, TimingLog, ValidationHook
 from arc.training.loop import Hook, StepFn, Trainer, TrainState
 from arc.training.optim import LRSchedule, make_schedule
 from arc.utils.atomic import atomic_torch_save, atomic_write_json, publish_directory
@@ -154,7 +154,8 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     def save_selected(epoch: int, metrics: dict[str, float]) -> None:
         records = {role: ckpt.module_record(plan.networks[role]) for role in plan.saved_roles}
         modules = {**plan.passengers, **records}
-        ckpt.save_selected(selected_path, stage=ctx.stage, modules=modules, meta=_checkpoint_meta(ctx, plan, epoch, trainer.state.step, metrics))
+        with trainer.timing.measure("checkpoint_selected"):
+            ckpt.save_selected(selected_path, stage=ctx.stage, modules=modules, meta=_checkpoint_meta(ctx, plan, epoch, trainer.state.step, metrics))
 
     progress = ProgressHook()
     validation = ValidationHook(
@@ -171,6 +172,10 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     seconds = {"before": 0.0, "start": time.perf_counter()}
 
     def save_resume(trainer: Trainer) -> None:
+        with trainer.timing.measure("checkpoint_resume"):
+            _save_resume(trainer)
+
+    def _save_resume(trainer: Trainer) -> None:
         atomic_torch_save(
             last_path,
             {
@@ -191,6 +196,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     total_steps = sum(plan.steps_per_epoch(e) for e in range(plan.epochs))
     hooks.insert(1, _LRHook(plan.optimizers, make_schedule(ctx.params["optim"], total_steps)))
     hooks.append(ResumeCheckpointHook(save_resume))
+    timing_log = TimingLog(out / "timing.csv")
     trainer = Trainer(
         stage=ctx.stage,
         epochs=plan.epochs,
@@ -198,6 +204,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
         batches=plan.batches,
         step_fn=plan.step_fn,
         hooks=hooks,
+        on_epoch_timing=timing_log.append,
     )
 
     resumed_from = None
@@ -216,6 +223,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
             trainer.state = TrainState(epoch=int(state["epochs_done"]), step=int(state["step"]))
             seconds["before"] = float(state.get("seconds", 0.0))
             resumed_from = trainer.state.epoch
+            timing_log.truncate(resumed_from)
             done = "already complete" if resumed_from >= plan.epochs else f"resuming after epoch {resumed_from}"
             print(f"[{ctx.stage}] {last_path}: {done}", file=sys.stderr)
         else:

@@ -77,6 +77,14 @@ def check_epochs(value: object, key: str) -> int:
     return value
 
 
+def max_steps_per_epoch(params: Mapping) -> int | None:
+    """``training.max_steps_per_epoch``: null (default, no cap) or the most steps of any epoch."""
+    cap = (params.get("training") or {}).get("max_steps_per_epoch")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise ConfigError(f"training.max_steps_per_epoch = {cap!r}: expected null (no cap) or an integer >= 1")
+    return cap
+
+
 def validation_metric(params: Mapping) -> str:
     metric = section(params, "training", "validation", "metric")
     if metric not in DEPTH_METRICS:
@@ -192,7 +200,9 @@ class StageContext:
         """One pass over the larger training set, or over the real set (training.epoch; arc.training.recipe)."""
         from arc.training.recipe import steps_per_epoch
 
-        return steps_per_epoch(self.params, self.data.counts, self.batch_size)
+        steps = steps_per_epoch(self.params, self.data.counts, self.batch_size)
+        cap = max_steps_per_epoch(self.params)
+        return steps if cap is None else min(steps, cap)
 
     def batches(self, domains: Iterable[str], epoch: int) -> Iterable[dict]:
         """The epoch's batches: ``{domain: batch}`` for each domain, every domain cycled;
@@ -219,6 +229,7 @@ def prepare_stage(stage: str, params: dict, *, data_dir, seed: int, out_dir, dom
     optim = section(params, "optim")
     check_optim(optim)
     validation_metric(params)
+    max_steps_per_epoch(params)
     runtime = setup_runtime(params)
     stage_seed = derive_seed(int(params.get("seed", 0)), "train", stage, seed)
     seed_everything(stage_seed)
