@@ -116,6 +116,19 @@ def parse_snakemake_log(path: Path) -> list[dict]:
     return [j for j in jobs.values() if j["rule"] != "all"]
 
 
+def row_targets(root: Path, rows: list[str], omit_from: list[str]) -> list[str]:
+    """The run folders of ``rows`` (the final stage of each: folder name = the row, maybe with -rho<x>),
+    read from a dry run of the whole DAG."""
+    cmd = ["snakemake", "-n", "--forceall", "--cores", "1", *(["--omit-from", *omit_from] if omit_from else []), "all"]
+    out = subprocess.run(cmd, cwd=root, env=tool_env(), capture_output=True, text=True, check=True).stdout
+    outputs = {o.strip() for line in out.splitlines() if (m := FIELD.match(line)) and m.group(1) == "output" for o in m.group(2).split(",")}
+    targets = sorted(o for o in outputs if o.startswith("runs/") and Path(o).name.split("-rho")[0] in rows)
+    missing = sorted(set(rows) - {Path(t).name.split("-rho")[0] for t in targets})
+    if missing:
+        raise SystemExit(f"--rows: no run folder for {missing} in the DAG of {root / 'params.yaml'}")
+    return targets
+
+
 def read_timing(folder: Path) -> dict | None:
     path = folder / "timing.csv"
     if not path.is_file():
@@ -207,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=1, help="every stage's epochs (default 1)")
     ap.add_argument("--batch-size", type=int, default=None, help="optim.batch_size (default: the preset's)")
     ap.add_argument("--full-sweep", action="store_true", help="keep the preset's rho_sweep (default: rho only)")
+    ap.add_argument("--rows", default=None,
+                    help="comma-separated rows: train only these rows' run folders and their upstream stages (no evaluation); "
+                         "default: the whole DAG (--target)")
     ap.add_argument("--target", default="all", help="Snakemake target (default all)")
     ap.add_argument("--omit-from", nargs="*", default=[], help="rules left out with everything after them (snakemake --omit-from)")
     ap.add_argument("--cores", type=int, default=2)
@@ -232,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--default-resources", f"slurm_partition={args.partition}", f"mem_mb={args.mem_mb}", "runtime=120"]
     if args.omit_from:
         cmd += ["--omit-from", *args.omit_from]
-    cmd += [args.target]
+    cmd += row_targets(root, args.rows.split(","), args.omit_from) if args.rows else [args.target]
     started = time.monotonic()
     with open(work / "snakemake.out", "w") as log:
         proc = subprocess.run(cmd, cwd=root, env=tool_env(), stdout=log, stderr=subprocess.STDOUT)
@@ -247,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# rehearsal of {args.preset}: {' '.join(cmd)} (in {root})",
         f"# {datetime.now().strftime('%Y-%m-%d %H:%M')}; input {size['height']}x{size['width']}, the preset's networks; "
         f"{args.steps} steps per epoch, {args.epochs} epoch(s) per stage, batch {params['optim']['batch_size']}, "
+        f"rho_sweep {params['rho_sweep']}; "
         f"device {params['runtime']['device']}, {params['runtime']['num_workers']} loader workers, "
         f"{params['runtime']['num_threads']} threads; load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
         f"# snakemake exit {proc.returncode}, {elapsed:.0f} s, {len(rows)} jobs finished"
