@@ -3,7 +3,11 @@
 The loop only iterates: epochs -> batches -> one step function. Everything else
 (progress bar, loss log, NaN guard, validation + model selection, resume
 checkpoints) is a hook with before/after train/epoch/step callbacks, composed
-per stage. Hooks that carry state across a resume expose state_dict() /
+per stage. A step function returns its losses as 0-dim tensors (or numbers); they stay
+on the device and are read back in one transfer every ``readback_every`` steps and at
+every epoch end, before ``after_epoch``: hooks that need the values get them in
+``after_losses`` (one record per step, in step order), so a step never waits for the
+device. Hooks that carry state across a resume expose state_dict() /
 load_state_dict() with primitive values only (checkpoints load with
 ``torch.load(weights_only=True)``).
 """
@@ -16,6 +20,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+import torch
 
 from arc.errors import ArcError
 
@@ -35,7 +41,31 @@ class TrainState:
     losses: dict[str, float] = field(default_factory=dict)  # the latest step's losses
 
 
-StepFn = Callable[[Mapping, TrainState], dict[str, float]]
+StepFn = Callable[[Mapping, TrainState], dict[str, "torch.Tensor | float"]]
+
+
+@dataclass(frozen=True)
+class LossRecord:
+    """One step's losses, read back to the host."""
+
+    step: int  # state.step after the step (1-based)
+    epoch: int
+    losses: dict[str, float]
+
+
+def read_back(pending: Sequence[tuple[int, int, Mapping[str, "torch.Tensor | float"]]]) -> list[LossRecord]:
+    """Every tensor of ``pending`` in one device-to-host transfer; the values are exactly
+    ``float(tensor)`` (float32 and bf16 convert to float64 without rounding)."""
+    tensors = [v for _, _, losses in pending for v in losses.values() if torch.is_tensor(v)]
+    values = iter(())
+    if tensors:
+        with torch.no_grad():
+            device = tensors[0].device
+            values = iter(torch.stack([t.detach().reshape(()).to(device, torch.float64) for t in tensors]).tolist())
+    return [
+        LossRecord(step, epoch, {k: next(values) if torch.is_tensor(v) else float(v) for k, v in losses.items()})
+        for step, epoch, losses in pending
+    ]
 
 
 class EpochTiming:
@@ -83,6 +113,7 @@ class Hook:
     def after_epoch(self, trainer: "Trainer") -> None: ...
     def before_step(self, trainer: "Trainer") -> None: ...
     def after_step(self, trainer: "Trainer") -> None: ...
+    def after_losses(self, trainer: "Trainer", records: Sequence[LossRecord]) -> None: ...
 
     def state_dict(self) -> dict:
         return {}
@@ -92,7 +123,11 @@ class Hook:
 
 
 class Trainer:
-    """Runs ``step_fn`` over ``batches(epoch)`` for epochs [state.epoch, epochs)."""
+    """Runs ``step_fn`` over ``batches(epoch)`` for epochs [state.epoch, epochs).
+
+    ``stop_requested`` (set from a signal handler) ends the stage after the current epoch:
+    its ``after_epoch`` hooks run (the resume checkpoint sees it and writes last.pt), then
+    ``StopTraining`` is raised."""
 
     def __init__(
         self,
@@ -105,6 +140,7 @@ class Trainer:
         hooks: Sequence[Hook],
         state: TrainState | None = None,
         on_epoch_timing: Callable[[dict[str, float]], None] | None = None,
+        readback_every: int = 1,
     ):
         self.stage = stage
         self.epochs = int(epochs)
@@ -115,6 +151,9 @@ class Trainer:
         self.state = state or TrainState()
         self.timing = EpochTiming()
         self.on_epoch_timing = on_epoch_timing  # receives EpochTiming.row() after every epoch
+        self.readback_every = max(int(readback_every), 1)
+        self.pending: list[tuple[int, int, Mapping]] = []  # steps whose losses are still on the device
+        self.stop_requested = False
 
     @property
     def total_steps(self) -> int:
@@ -124,6 +163,17 @@ class Trainer:
         for hook in self.hooks:
             with self.timing.measure(f"hook:{hook.name}"):
                 getattr(hook, event)(self)
+
+    def flush_losses(self) -> None:
+        """Read the pending losses back and hand them to every hook's ``after_losses``."""
+        if not self.pending:
+            return
+        with self.timing.measure("readback"):
+            records = read_back(self.pending)
+        self.pending = []
+        for hook in self.hooks:
+            with self.timing.measure(f"hook:{hook.name}"):
+                hook.after_losses(self, records)
 
     def _next_batch(self, batches: Iterator[Mapping]) -> Mapping | None:
         with self.timing.measure("data"):
@@ -142,10 +192,16 @@ class Trainer:
                 with self.timing.measure("compute"):
                     self.state.losses = step(batch, self.state)
                 self.state.step += 1
+                self.pending.append((self.state.step, self.state.epoch, self.state.losses))
+                if len(self.pending) >= self.readback_every:
+                    self.flush_losses()
                 self._call("after_step")
+            self.flush_losses()
             self._call("after_epoch")
             self.state.epoch += 1
             if self.on_epoch_timing is not None:
                 self.on_epoch_timing(self.timing.row(self.state.epoch - 1))
+            if self.stop_requested and self.state.epoch < self.epochs:
+                raise StopTraining(f"stage {self.stage!r}: stopped on request after epoch {self.state.epoch} (resume state written)")
         self._call("after_train")
         return self.state

@@ -3,12 +3,15 @@ wires the Trainer, the hooks, resume from last.pt, checkpoint.pt and summary.jso
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -195,7 +198,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
 
     total_steps = sum(plan.steps_per_epoch(e) for e in range(plan.epochs))
     hooks.insert(1, _LRHook(plan.optimizers, make_schedule(ctx.params["optim"], total_steps)))
-    hooks.append(ResumeCheckpointHook(save_resume))
+    hooks.append(ResumeCheckpointHook(save_resume, every_s=ctx.runtime.resume_every_s))
     timing_log = TimingLog(out / "timing.csv")
     trainer = Trainer(
         stage=ctx.stage,
@@ -205,6 +208,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
         step_fn=plan.step_fn,
         hooks=hooks,
         on_epoch_timing=timing_log.append,
+        readback_every=ctx.runtime.loss_readback_steps,
     )
 
     resumed_from = None
@@ -232,7 +236,8 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     else:
         _clear(out)
 
-    trainer.train()
+    with _stop_on_sigterm(trainer):
+        trainer.train()
 
     summary = {
         "stage": ctx.stage,
@@ -256,6 +261,25 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     atomic_write_json(out / "summary.json", _json_safe(summary))
     publish_directory(out, final_out)
     return summary
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(trainer: Trainer):
+    """SIGTERM (how SLURM ends a job at its time limit) ends the stage after the current epoch,
+    with last.pt written (ResumeCheckpointHook); a rerun resumes from it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum, frame):
+        print(f"[{trainer.stage}] SIGTERM: stopping after this epoch, with the resume state written", file=sys.stderr)
+        trainer.stop_requested = True
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _json_safe(value):

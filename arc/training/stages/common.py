@@ -7,7 +7,7 @@ states its networks, optimisers, step functions and validation as an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -190,6 +190,7 @@ class StageContext:
     out_dir: Path
     batch_size: int
     generator: torch.Generator  # the stage's own noise (Gumbel samples, random holes)
+    streams: dict[str, BatchStream] = field(default_factory=dict)  # one per domain, built on first use
 
     @property
     def device(self) -> torch.device:
@@ -216,7 +217,12 @@ class StageContext:
         return ({d: flip_batch(b, gens[d]) for d, b in group.items()} for group in batches)
 
     def stream(self, name: str) -> BatchStream:
-        return BatchStream(self.data[name], self.batch_size, seed=self.stage_seed, name=name, num_workers=self.runtime.num_workers)
+        """The stage's batch stream of one domain; built once, so its loader (and its worker
+        processes) serves every epoch and pass of the stage."""
+        if name not in self.streams:
+            self.streams[name] = BatchStream(self.data[name], self.batch_size, seed=self.stage_seed, name=name,
+                                             num_workers=self.runtime.num_workers, pin_memory=self.runtime.pin_memory)
+        return self.streams[name]
 
     def to_device(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
@@ -269,8 +275,10 @@ def optimize(loss: torch.Tensor, *optimizers: torch.optim.Optimizer) -> None:
         opt.step()
 
 
-def scalars(losses: Mapping[str, torch.Tensor | float]) -> dict[str, float]:
-    return {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in losses.items()}
+def scalars(losses: Mapping[str, torch.Tensor | float]) -> dict[str, torch.Tensor | float]:
+    """A step's losses as the trainer logs them: tensors detached and left on the device (the
+    trainer reads them back every runtime.loss_readback_steps steps), numbers as floats."""
+    return {k: v.detach() if torch.is_tensor(v) else float(v) for k, v in losses.items()}
 
 
 def pipeline_roles(networks: Mapping[str, nn.Module]) -> tuple[str, ...]:

@@ -220,4 +220,4 @@ def run(
         },
         inputs={k: v for k, v in (("attention", attention), ("translator", translator)) if v is not None},
     )
-    return run_training(ctx, plan, resume=resume, extra_hooks=hooks)
+    return run_training(ctx, plan, resume=resume, extra_hooks=[*hooks, pool])  # the pool's masks go into last.pt
