@@ -149,10 +149,11 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     fp = fingerprint(ctx, plan)
 
     def eval_validate() -> dict[str, float]:
+        # fp32, as `arc predict` computes the reported numbers: the epoch is selected on the same
+        # arithmetic that is then scored (validation is ~50 forward passes an epoch; bf16 saves little).
         for net in plan.networks.values():
             net.eval()
-        with ctx.runtime.autocast():
-            return plan.validate()
+        return plan.validate()
 
     def save_selected(epoch: int, metrics: dict[str, float]) -> None:
         records = {role: ckpt.module_record(plan.networks[role]) for role in plan.saved_roles}
