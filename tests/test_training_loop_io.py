@@ -197,3 +197,18 @@ def test_the_mask_buffer_is_in_the_resume_state(upstream, monkeypatch):
         for key, tensor in record["state_dict"].items():
             assert torch.equal(tensor, killed["modules"][role]["state_dict"][key]), (role, key)
     assert (root / "inp_full" / "log.csv").read_bytes() == (root / "inp_killed" / "log.csv").read_bytes()
+
+
+def test_max_steps_per_epoch_caps_every_epoch(upstream):
+    from arc.errors import ConfigError
+    from arc.training.stages import depth
+
+    cache, root, params = upstream
+    params = copy.deepcopy(params)
+    params["training"]["depth"]["epochs"] = 2
+    params["training"]["max_steps_per_epoch"] = 1
+    summary = depth.run(params, data_dir=cache, seed=2, out_dir=root / "capped", source="mix")
+    assert summary["steps"] == 2
+    params["training"]["max_steps_per_epoch"] = 0
+    with pytest.raises(ConfigError, match="training.max_steps_per_epoch = 0"):
+        depth.run(params, data_dir=cache, seed=2, out_dir=root / "capped0", source="mix")
