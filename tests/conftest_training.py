@@ -57,7 +57,8 @@ def make_tiny_cache(root: Path, *, height: int = 32, width: int = 32, counts: di
 def tiny_params() -> dict:
     """params.yaml with tiny networks, batch 4 and one epoch per stage."""
     params = copy.deepcopy(yaml.safe_load((REPO / "params.yaml").read_text()))
-    params["runtime"].update(device="cpu", precision="fp32", num_threads=1, num_workers=0)
+    params["runtime"].update(device="cpu", precision="fp32", num_threads=1, num_workers=0,
+                             resume_every_s=0)  # last.pt after every epoch: the kill/resume tests stop mid-stage
     params["models"].update(
         depth={"base_width": 4, "num_downsamples": 2, "num_inception_blocks": 1},
         attention={"base_width": 4, "num_res_blocks": 1},

@@ -30,6 +30,7 @@ def pipeline(tmp_path_factory):
     root = project_copy(tmp_path_factory.mktemp("engine") / "p", "smoke")
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["training"]["depth"]["epochs"] = 4  # epoch 1's last.pt appears well before the end
+    params["runtime"]["resume_every_s"] = 0  # last.pt after every epoch (default: every 600 s), so the kill finds one
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["snakemake", "--cores", "1", f"data/cache/{B}"], root)
     # The uninterrupted run, by the rule's own command.

@@ -68,6 +68,7 @@ def test_killed_training_job_is_retried_and_resumes_under_the_profile(tmp_path):
     root = project_copy(tmp_path / "cluster", "smoke")
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["training"]["depth"]["epochs"] = 4
+    params["runtime"]["resume_every_s"] = 0  # last.pt after every epoch (default: every 600 s), so the kill finds one
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["snakemake", "--cores", "1", "data/cache/synthrooms-indoor"], root)  # locally: only training goes to SLURM
     target = "runs/synthrooms-indoor/seed0/mix"

@@ -84,35 +84,68 @@ def open_stage_data(data_dir: str | Path, domains: tuple[str, ...]) -> StageData
     )
 
 
-class BatchStream:
-    """Shuffled batches of one dataset; the order depends only on (seed, name, epoch, pass)."""
+class _PassBatches:
+    """The batch sampler of a stream's one loader: the batches of the pass being read, set
+    before each pass (the loader asks its sampler for a new iterator at every pass)."""
 
-    def __init__(self, dataset, batch_size: int, *, seed: int, name: str, num_workers: int = 0):
+    def __init__(self):
+        self.batches: list[list[int]] = []
+
+    def __iter__(self):
+        return iter(self.batches)
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+def _loader_options(num_workers: int, pin_memory: bool) -> dict:
+    """One loader for a whole stage: its worker processes live as long as it does (persistent,
+    each keeping ``prefetch_factor`` batches ready), pinned memory for asynchronous copies to CUDA.
+    The loader's own generator only seeds its workers (the datasets draw no random numbers), and
+    keeps the loader from drawing that seed from the global RNG."""
+    options = {"num_workers": num_workers, "pin_memory": pin_memory, "generator": torch.Generator().manual_seed(0)}
+    if num_workers > 0:
+        options.update(persistent_workers=True, prefetch_factor=4)
+    return options
+
+
+class BatchStream:
+    """Shuffled batches of one dataset; the order depends only on (seed, name, epoch, pass).
+    One DataLoader serves every pass of the stage (built at the first)."""
+
+    def __init__(self, dataset, batch_size: int, *, seed: int, name: str, num_workers: int = 0, pin_memory: bool = False):
         self.dataset = dataset
         self.batch_size = batch_size
         self.seed = seed
         self.name = name
         self.num_workers = num_workers
+        self.pin_memory = pin_memory
+        self._order = _PassBatches()
+        self._loader: DataLoader | None = None
 
     def __len__(self) -> int:
         return math.ceil(len(self.dataset) / self.batch_size)
 
-    def _loader(self, epoch: int, pass_index: int) -> DataLoader:
+    def batch_indices(self, epoch: int, pass_index: int) -> list[list[int]]:
         generator = torch.Generator().manual_seed(derive_seed(self.seed, "batches", self.name, epoch, pass_index))
         order = torch.randperm(len(self.dataset), generator=generator).tolist()
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        # The loader's own generator only seeds worker processes; fixed per pass as well.
-        return DataLoader(self.dataset, batch_sampler=batches, num_workers=self.num_workers, generator=generator)
+        return [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
+
+    def _pass(self, epoch: int, pass_index: int) -> Iterator[Mapping]:
+        if self._loader is None:
+            self._loader = DataLoader(self.dataset, batch_sampler=self._order, **_loader_options(self.num_workers, self.pin_memory))
+        self._order.batches = self.batch_indices(epoch, pass_index)
+        return iter(self._loader)
 
     def epoch(self, epoch: int) -> Iterator[Mapping]:
         """One pass over the dataset."""
-        return iter(self._loader(epoch, 0))
+        return self._pass(epoch, 0)
 
     def endless(self, epoch: int) -> Iterator[Mapping]:
         """Passes 0, 1, 2, ... of this epoch (pass 0 is exactly ``self.epoch(epoch)``)."""
         p = 0
         while True:
-            yield from self._loader(epoch, p)
+            yield from self._pass(epoch, p)
             p += 1
 
 
@@ -124,4 +157,11 @@ def cycled_batches(streams: Mapping[str, BatchStream], epoch: int, steps: int) -
 
 
 def validation_batches(dataset, batch_size: int, num_workers: int = 0) -> DataLoader:
-    return DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    """real_val in order. The loader is built once per dataset and kept on it, so every
+    validation of a stage reuses its worker processes; pinned memory where CUDA is."""
+    loaders = dataset.__dict__.setdefault("_validation_loaders", {})
+    key = (batch_size, num_workers)
+    if key not in loaders:
+        loaders[key] = DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                                  **_loader_options(num_workers, torch.cuda.is_available()))
+    return loaders[key]

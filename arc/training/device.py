@@ -24,6 +24,13 @@ class Runtime:
     device: torch.device
     precision: str  # "fp32" | "bf16"
     num_workers: int
+    resume_every_s: float = 600.0  # runtime.resume_every_s (arc.training.hooks.ResumeCheckpointHook)
+    loss_readback_steps: int = 50  # runtime.loss_readback_steps (arc.training.loop.Trainer)
+
+    @property
+    def pin_memory(self) -> bool:
+        """Page-locked batches, so that ``.to(device, non_blocking=True)`` overlaps the copy (CUDA only)."""
+        return self.device.type == "cuda"
 
     @property
     def use_bf16(self) -> bool:
@@ -57,10 +64,19 @@ def setup_runtime(params: dict) -> Runtime:
     workers = int(setting(params, "runtime.num_workers"))
     if workers < 0:
         raise ConfigError(f"runtime.num_workers must be >= 0, got {workers}")
+    resume_every_s = setting(params, "runtime.resume_every_s")
+    if isinstance(resume_every_s, bool) or not isinstance(resume_every_s, (int, float)) or not resume_every_s >= 0:
+        raise ConfigError(f"runtime.resume_every_s = {resume_every_s!r}: expected a number of seconds >= 0")
+    readback = setting(params, "runtime.loss_readback_steps")
+    if isinstance(readback, bool) or not isinstance(readback, int) or readback < 1:
+        raise ConfigError(f"runtime.loss_readback_steps = {readback!r}: expected an integer >= 1")
     device = resolve_device(setting(params, "runtime.device"))
     torch.set_num_threads(threads)
     if device.type == "cuda":
         tf32 = precision == "bf16"
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32
-    return Runtime(device=device, precision=precision, num_workers=workers)
+        # Fixed input sizes: let cuDNN pick the fastest convolution algorithms once.
+        torch.backends.cudnn.benchmark = True
+    return Runtime(device=device, precision=precision, num_workers=workers, resume_every_s=float(resume_every_s),
+                   loss_readback_steps=readback)

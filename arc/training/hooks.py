@@ -1,17 +1,18 @@
 """The hooks every stage composes: progress, loss log, NaN guard, validation with
-model selection, and the per-epoch resume checkpoint."""
+model selection, and the resume checkpoint (on an interval, at the end and on request)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
+import time
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from tqdm import tqdm
 
-from arc.training.loop import Hook, Trainer, TrainingDivergedError
+from arc.training.loop import Hook, LossRecord, Trainer, TrainingDivergedError
 from arc.utils.atomic import atomic_write_text
 
 HIGHER_IS_BETTER = {"delta1", "delta2", "delta3"}
@@ -52,12 +53,13 @@ class ProgressHook(Hook):
     def before_epoch(self, trainer: Trainer) -> None:
         self.sums, self.count = {}, 0
 
-    def after_step(self, trainer: Trainer) -> None:
-        for key, value in trainer.state.losses.items():
-            self.sums[key] = self.sums.get(key, 0.0) + float(value)
-        self.count += 1
-        self.bar.update(1)
-        self.bar.set_postfix({k: f"{v:.4g}" for k, v in trainer.state.losses.items()}, refresh=False)
+    def after_losses(self, trainer: Trainer, records: Sequence[LossRecord]) -> None:
+        for record in records:  # float64 sums, step by step in step order
+            for key, value in record.losses.items():
+                self.sums[key] = self.sums.get(key, 0.0) + value
+            self.count += 1
+        self.bar.update(len(records))
+        self.bar.set_postfix({k: f"{v:.4g}" for k, v in records[-1].losses.items()}, refresh=False)
 
     def epoch_means(self) -> dict[str, float]:
         return {k: v / max(self.count, 1) for k, v in self.sums.items()}
@@ -79,9 +81,10 @@ class ProgressHook(Hook):
 
 
 class LossLogHook(Hook):
-    """log.csv: step, epoch, one column per loss; rewritten atomically at each epoch end.
+    """log.csv: step, epoch, one column per loss; the rows of each read-back appended.
 
-    On resume the rows past the resumed step are dropped, so the file equals that of an
+    The whole file is rewritten (atomically) only when a new loss column appears and on
+    resume, where the rows past the resumed step are dropped, so the file equals that of an
     uninterrupted run.
     """
 
@@ -91,23 +94,36 @@ class LossLogHook(Hook):
         self.path = Path(path)
         self.columns = ["step", "epoch"]
         self.rows: list[dict[str, str]] = []
+        self.written: int | None = None
 
     def before_train(self, trainer: Trainer) -> None:
         if trainer.state.step > 0 and self.path.is_file():
             columns, rows = _read_csv(self.path)
             self.columns = columns or self.columns
-            self.rows = [r for r in rows if int(r["step"]) <= trainer.state.step]
+            # A killed writer may leave a cut last line: only whole rows up to the resumed step stay.
+            self.rows = [r for r in rows if (r.get("step") or "").isdigit() and int(r["step"]) <= trainer.state.step
+                         and None not in r.values()]
+            _write_csv(self.path, self.columns, self.rows)
+        self.written = len(self.rows) if self.path.is_file() else None  # rows on disk (None: no file yet)
 
-    def after_step(self, trainer: Trainer) -> None:
-        row = {"step": str(trainer.state.step), "epoch": str(trainer.state.epoch)}
-        for key, value in trainer.state.losses.items():
-            if key not in self.columns:
-                self.columns.append(key)
-            row[key] = _fmt(float(value))
-        self.rows.append(row)
-
-    def after_epoch(self, trainer: Trainer) -> None:
-        _write_csv(self.path, self.columns, self.rows)
+    def after_losses(self, trainer: Trainer, records: Sequence[LossRecord]) -> None:
+        new_column = False
+        for record in records:
+            row = {"step": str(record.step), "epoch": str(record.epoch)}
+            for key, value in record.losses.items():
+                if key not in self.columns:
+                    self.columns.append(key)
+                    new_column = True
+                row[key] = _fmt(value)
+            self.rows.append(row)
+        if new_column or self.written is None:
+            _write_csv(self.path, self.columns, self.rows)
+        else:
+            with open(self.path, "a", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=self.columns, lineterminator="\n")
+                for row in self.rows[self.written :]:
+                    writer.writerow({c: row.get(c, "") for c in self.columns})
+        self.written = len(self.rows)
 
 
 class NaNGuardHook(Hook):
@@ -117,26 +133,21 @@ class NaNGuardHook(Hook):
 
     def __init__(self, out_dir: Path):
         self.out_dir = Path(out_dir)
-        self.last_saved_epoch: int | None = None
 
-    def before_train(self, trainer: Trainer) -> None:
-        self.last_saved_epoch = trainer.state.epoch if trainer.state.epoch > 0 else None
+    def after_losses(self, trainer: Trainer, records: Sequence[LossRecord]) -> None:
+        for record in records:
+            for key, value in record.losses.items():
+                if not math.isfinite(value):
+                    raise TrainingDivergedError(
+                        f"stage {trainer.stage!r}: loss {key!r} is {value} at step {record.step} "
+                        f"(epoch {record.epoch + 1}); training stopped, {self._kept(trainer)}. Lower optim.lr or check the inputs."
+                    )
 
-    def after_epoch(self, trainer: Trainer) -> None:
-        self.last_saved_epoch = trainer.state.epoch + 1
-
-    def after_step(self, trainer: Trainer) -> None:
-        for key, value in trainer.state.losses.items():
-            if not math.isfinite(float(value)):
-                kept = (
-                    f"kept {self.out_dir / 'last.pt'} and {self.out_dir / 'checkpoint.pt'} from epoch {self.last_saved_epoch}"
-                    if self.last_saved_epoch
-                    else "no checkpoint had been written yet by this stage"
-                )
-                raise TrainingDivergedError(
-                    f"stage {trainer.stage!r}: loss {key!r} is {float(value)} at step {trainer.state.step} "
-                    f"(epoch {trainer.state.epoch + 1}); training stopped, {kept}. Lower optim.lr or check the inputs."
-                )
+    def _kept(self, trainer: Trainer) -> str:
+        saved = next((h.saved_epoch for h in trainer.hooks if isinstance(h, ResumeCheckpointHook)), None)
+        if not saved:
+            return "no resume state had been written yet by this stage"
+        return f"kept {self.out_dir / 'last.pt'} from epoch {saved} and {self.out_dir / 'checkpoint.pt'} (the selected epoch)"
 
 
 class ValidationHook(Hook):
@@ -216,12 +227,73 @@ class ValidationHook(Hook):
 
 
 class ResumeCheckpointHook(Hook):
-    """Write last.pt (models, optimisers, step, epoch, RNG, hook states) after every epoch."""
+    """Write last.pt (models, optimisers, step, epoch, RNG, hook states) at an epoch end once
+    ``every_s`` seconds have passed since the last write (0: every epoch), after the last
+    epoch, and after the epoch in which a stop was requested (SIGTERM)."""
 
     name = "resume_checkpoint"
 
-    def __init__(self, save: Callable[[Trainer], None]):
+    def __init__(self, save: Callable[[Trainer], None], every_s: float = 0.0):
         self.save = save
+        self.every_s = float(every_s)
+        self.saved_epoch: int | None = None  # epochs done at the last write
+        self.saved_at = time.monotonic()
+
+    def before_train(self, trainer: Trainer) -> None:
+        self.saved_epoch = trainer.state.epoch or None
+        self.saved_at = time.monotonic()
 
     def after_epoch(self, trainer: Trainer) -> None:
-        self.save(trainer)
+        last = trainer.state.epoch + 1 >= trainer.epochs
+        due = time.monotonic() - self.saved_at >= self.every_s
+        if last or due or trainer.stop_requested:
+            self.save(trainer)
+            self.saved_epoch, self.saved_at = trainer.state.epoch + 1, time.monotonic()
+
+
+TIMING_COLUMNS = ["epoch", "wall_s", "compute_s", "data_s", "validation_s", "checkpoint_resume_s", "checkpoint_selected_s",
+                  "log_s", "readback_s", "other_hooks_s", "untracked_s", "peak_rss_mb"]
+
+
+class TimingLog:
+    """timing.csv: where each epoch's wall time went (arc.training.loop.EpochTiming), one row per
+    epoch, appended. ``compute_s`` is the step functions' host time (on CUDA it includes waits
+    for the device only where a step reads a value back); everything else is time outside compute:
+    ``data_s`` loader start-up and waits for batches, ``validation_s`` the validation pass (its
+    loader start-up included), ``checkpoint_*_s`` the writes of last.pt and checkpoint.pt,
+    ``log_s`` log.csv, the progress bar and the epoch line, ``readback_s`` the losses' transfers to
+    the host (on CUDA: waiting for the device), ``untracked_s`` the loop itself."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def truncate(self, epochs_done: int) -> None:
+        """On resume: keep the rows of the epochs the resume state holds."""
+        if not self.path.is_file():
+            return
+        _, rows = _read_csv(self.path)
+        _write_csv(self.path, TIMING_COLUMNS, [r for r in rows if r.get("epoch", "").isdigit() and int(r["epoch"]) < epochs_done])
+
+    def append(self, raw: Mapping[str, float]) -> None:
+        hooks = {k[len("hook:"):]: v for k, v in raw.items() if k.startswith("hook:")}
+        row = {
+            "epoch": int(raw["epoch"]),
+            "wall_s": raw["wall_s"],
+            "compute_s": raw.get("compute", 0.0),
+            "data_s": raw.get("data", 0.0),
+            "validation_s": hooks.pop("validation", 0.0),
+            "checkpoint_resume_s": raw.get("checkpoint_resume", 0.0),
+            "checkpoint_selected_s": raw.get("checkpoint_selected", 0.0),
+            "log_s": hooks.pop("loss_log", 0.0) + hooks.pop("progress", 0.0),
+            "readback_s": raw.get("readback", 0.0),
+            "other_hooks_s": sum(hooks.values()),
+            "peak_rss_mb": raw["peak_rss_mb"],
+        }
+        tracked = sum(v for k, v in row.items() if k.endswith("_s") and k != "wall_s")
+        row["untracked_s"] = max(raw["wall_s"] - tracked, 0.0)
+        new = not self.path.is_file()
+        with open(self.path, "a", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=TIMING_COLUMNS, lineterminator="\n")
+            if new:
+                writer.writeheader()
+            writer.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in row.items()})

@@ -3,12 +3,15 @@ wires the Trainer, the hooks, resume from last.pt, checkpoint.pt and summary.jso
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ import torch.nn as nn
 
 from arc.models.registry import model_spec
 from arc.training import checkpoint as ckpt
-from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, ValidationHook
+from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, TimingLog, ValidationHook
 from arc.training.loop import Hook, StepFn, Trainer, TrainState
 from arc.training.optim import LRSchedule, make_schedule
 from arc.utils.atomic import atomic_torch_save, atomic_write_json, publish_directory
@@ -150,15 +153,17 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     fp = fingerprint(ctx, plan)
 
     def eval_validate() -> dict[str, float]:
+        # fp32, as `arc predict` computes the reported numbers: the epoch is selected on the same
+        # arithmetic that is then scored (validation is ~50 forward passes an epoch; bf16 saves little).
         for net in plan.networks.values():
             net.eval()
-        with ctx.runtime.autocast():
-            return plan.validate()
+        return plan.validate()
 
     def save_selected(epoch: int, metrics: dict[str, float]) -> None:
         records = {role: ckpt.module_record(plan.networks[role]) for role in plan.saved_roles}
         modules = {**plan.passengers, **records}
-        ckpt.save_selected(selected_path, stage=ctx.stage, modules=modules, meta=_checkpoint_meta(ctx, plan, epoch, trainer.state.step, metrics))
+        with trainer.timing.measure("checkpoint_selected"):
+            ckpt.save_selected(selected_path, stage=ctx.stage, modules=modules, meta=_checkpoint_meta(ctx, plan, epoch, trainer.state.step, metrics))
 
     progress = ProgressHook()
     validation = ValidationHook(
@@ -175,6 +180,10 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     seconds = {"before": 0.0, "start": time.perf_counter()}
 
     def save_resume(trainer: Trainer) -> None:
+        with trainer.timing.measure("checkpoint_resume"):
+            _save_resume(trainer)
+
+    def _save_resume(trainer: Trainer) -> None:
         atomic_torch_save(
             last_path,
             {
@@ -194,7 +203,8 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
 
     total_steps = sum(plan.steps_per_epoch(e) for e in range(plan.epochs))
     hooks.insert(1, _LRHook(plan.optimizers, make_schedule(ctx.params["optim"], total_steps)))
-    hooks.append(ResumeCheckpointHook(save_resume))
+    hooks.append(ResumeCheckpointHook(save_resume, every_s=ctx.runtime.resume_every_s))
+    timing_log = TimingLog(out / "timing.csv")
     trainer = Trainer(
         stage=ctx.stage,
         epochs=plan.epochs,
@@ -202,6 +212,8 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
         batches=plan.batches,
         step_fn=plan.step_fn,
         hooks=hooks,
+        on_epoch_timing=timing_log.append,
+        readback_every=ctx.runtime.loss_readback_steps,
     )
 
     resumed_from = None
@@ -220,6 +232,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
             trainer.state = TrainState(epoch=int(state["epochs_done"]), step=int(state["step"]))
             seconds["before"] = float(state.get("seconds", 0.0))
             resumed_from = trainer.state.epoch
+            timing_log.truncate(resumed_from)
             done = "already complete" if resumed_from >= plan.epochs else f"resuming after epoch {resumed_from}"
             print(f"[{ctx.stage}] {last_path}: {done}", file=sys.stderr)
         else:
@@ -228,7 +241,8 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     else:
         _clear(out)
 
-    trainer.train()
+    with _stop_on_sigterm(trainer):
+        trainer.train()
 
     summary = {
         "stage": ctx.stage,
@@ -252,6 +266,25 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
     atomic_write_json(out / "summary.json", _json_safe(summary))
     publish_directory(out, final_out)
     return summary
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(trainer: Trainer):
+    """SIGTERM (how SLURM ends a job at its time limit) ends the stage after the current epoch,
+    with last.pt written (ResumeCheckpointHook); a rerun resumes from it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum, frame):
+        print(f"[{trainer.stage}] SIGTERM: stopping after this epoch, with the resume state written", file=sys.stderr)
+        trainer.stop_requested = True
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _json_safe(value):

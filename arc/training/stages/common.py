@@ -7,7 +7,7 @@ states its networks, optimisers, step functions and validation as an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -51,6 +51,14 @@ def check_epochs(value: object, key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{key} = {value!r}: expected an integer >= 1")
     return value
+
+
+def max_steps_per_epoch(params: Mapping) -> int | None:
+    """``training.max_steps_per_epoch``: null (default, no cap) or the most steps of any epoch."""
+    cap = setting(params, "training.max_steps_per_epoch")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise ConfigError(f"training.max_steps_per_epoch = {cap!r}: expected null (no cap) or an integer >= 1")
+    return cap
 
 
 def validation_metric(params: Mapping) -> str:
@@ -137,6 +145,7 @@ class StageContext:
     out_dir: Path
     batch_size: int
     generator: torch.Generator  # the stage's own noise (Gumbel samples, random holes)
+    streams: dict[str, BatchStream] = field(default_factory=dict)  # one per domain, built on first use
 
     @property
     def device(self) -> torch.device:
@@ -147,7 +156,9 @@ class StageContext:
         """One pass over the larger training set, or over the real set (training.epoch; arc.training.recipe)."""
         from arc.training.recipe import steps_per_epoch
 
-        return steps_per_epoch(self.params, self.data.counts, self.batch_size)
+        steps = steps_per_epoch(self.params, self.data.counts, self.batch_size)
+        cap = max_steps_per_epoch(self.params)
+        return steps if cap is None else min(steps, cap)
 
     def batches(self, domains: Iterable[str], epoch: int) -> Iterable[dict]:
         """The epoch's batches: ``{domain: batch}`` for each domain, every domain cycled;
@@ -165,7 +176,12 @@ class StageContext:
         return ({d: flip_batch(b, gens[d]) for d, b in group.items()} for group in batches)
 
     def stream(self, name: str) -> BatchStream:
-        return BatchStream(self.data[name], self.batch_size, seed=self.stage_seed, name=name, num_workers=self.runtime.num_workers)
+        """The stage's batch stream of one domain; built once, so its loader (and its worker
+        processes) serves every epoch and pass of the stage."""
+        if name not in self.streams:
+            self.streams[name] = BatchStream(self.data[name], self.batch_size, seed=self.stage_seed, name=name,
+                                             num_workers=self.runtime.num_workers, pin_memory=self.runtime.pin_memory)
+        return self.streams[name]
 
     def to_device(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return {k: v.to(self.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
@@ -178,6 +194,7 @@ def prepare_stage(stage: str, params: dict, *, data_dir, seed: int, out_dir, dom
     optim = section(params, "optim")
     check_optim(optim)
     validation_metric(params)
+    max_steps_per_epoch(params)
     runtime = setup_runtime(params)
     stage_seed = derive_seed(int(setting(params, "seed")), "train", stage, seed)
     seed_everything(stage_seed)
@@ -219,8 +236,10 @@ def optimize(loss: torch.Tensor, *optimizers: torch.optim.Optimizer) -> None:
         opt.step()
 
 
-def scalars(losses: Mapping[str, torch.Tensor | float]) -> dict[str, float]:
-    return {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in losses.items()}
+def scalars(losses: Mapping[str, torch.Tensor | float]) -> dict[str, torch.Tensor | float]:
+    """A step's losses as the trainer logs them: tensors detached and left on the device (the
+    trainer reads them back every runtime.loss_readback_steps steps), numbers as floats."""
+    return {k: v.detach() if torch.is_tensor(v) else float(v) for k, v in losses.items()}
 
 
 def pipeline_roles(networks: Mapping[str, nn.Module]) -> tuple[str, ...]:

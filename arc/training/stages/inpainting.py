@@ -223,4 +223,5 @@ def run(
         # training.frozen_bn: train (the authors): the fixed A and T run on batch statistics
         batch_stats=batch_stat_roles(params, tuple(r for r in ("attention", "translator") if r in nets)),
     )
-    return run_training(ctx, plan, resume=resume, extra_hooks=[*feed_hooks(ctx, plan), *hooks])
+    # the pool's masks go into last.pt
+    return run_training(ctx, plan, resume=resume, extra_hooks=[*feed_hooks(ctx, plan), *hooks, pool])
