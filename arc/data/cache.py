@@ -10,8 +10,11 @@ A split is written into a temporary directory and renamed when complete.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -92,10 +95,18 @@ def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
     file = path / entry
     if not file.is_file():
         raise DataError(f"{file}: not found; the manifest {path / 'manifest.json'} lists it as array {name!r}")
+    rebuild = f"delete {path} and rerun the stage that builds it (build_cache, or `arc data cache`)"
+    expected_digest = manifest.get("sha256", {}).get(name)
+    if expected_digest is not None and file_sha256(file) != expected_digest:
+        raise DataError(
+            f"{file}: does not match the checksum in {path / 'manifest.json'}: the array changed after the cache "
+            f"was built (a disk or copy fault, or an edit); {rebuild}"
+        )
     try:
         array = np.load(file, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise DataError(f"{file}: not a readable .npy array ({exc}); rebuild the cache split") from None
+    except (ValueError, OSError, EOFError) as exc:
+        reason = "an empty or cut file" if isinstance(exc, EOFError) or file.stat().st_size == 0 else str(exc)
+        raise DataError(f"{file}: not a readable .npy array ({reason}); {rebuild}") from None
     dtype, trailing, _ = ARRAY_KINDS.get(name, (None, None, None))
     expected = (manifest["count"], manifest["height"], manifest["width"]) + (trailing or ())
     if trailing is not None and (array.shape != expected or array.dtype != dtype):
@@ -104,6 +115,45 @@ def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
             f"from {path / 'manifest.json'}"
         )
     return array
+
+
+def file_sha256(file: Path) -> str:
+    """One sequential read (it also warms the page cache the memory map then reads from)."""
+    with open(file, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _array_bytes(count: int, height: int, width: int, names: Iterable[str]) -> int:
+    total = 0
+    for name in names:
+        dtype, trailing, _ = ARRAY_KINDS[name]
+        total += count * height * width * int(np.prod(trailing or (1,))) * np.dtype(dtype).itemsize + 4096
+    return total
+
+
+def _check_free_space(folder: Path, needed: int, split: str) -> None:
+    """The arrays are memory-mapped: writing past a full disk kills the process (SIGBUS) without a word."""
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise DataError(
+            f"{folder}: {free / 2**30:.2f} GiB free on its disk; the cache split {split} needs "
+            f"{needed / 2**30:.2f} GiB. Free some space (or point the cache elsewhere) and rerun"
+        )
+
+
+def _reserve(array_path: Path, size: int) -> None:
+    """Allocate the file's blocks now, so that a disk that fills up later fails here with a message."""
+    fd = os.open(array_path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DataError(f"{array_path}: the disk is full ({size / 2**30:.2f} GiB needed for this array); "
+                            "free some space and rerun") from None
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+    finally:
+        os.close(fd)
 
 
 def read_manifest(path: str | os.PathLike) -> dict:
@@ -150,11 +200,13 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
     names: list[str] = []
     out_dir = Path(out_dir)
     with atomic_directory(out_dir) as tmp:
+        _check_free_space(tmp, _array_bytes(count, height, width, ("rgb", "depth", *extras)), split)
         arrays = {}
         for name in ("rgb", "depth", *extras):
             dtype, trailing, _ = ARRAY_KINDS[name]
             arrays[name] = np.lib.format.open_memmap(tmp / f"{name}.npy", mode="w+", dtype=dtype,
                                                      shape=(count, height, width) + trailing)
+            _reserve(tmp / f"{name}.npy", arrays[name].offset + arrays[name].nbytes)
         for i, record in enumerate(records):
             if i >= count:
                 raise DataError(f"split {split}: more than the expected {count} samples")
@@ -185,6 +237,7 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
             "depth_scale": depth_scale, "names": names,
             "arrays": {name: f"{name}.npy" for name in ("rgb", "depth", *extras)},
             "eval_only": list(extras), "source": source or {},
+            "sha256": {name: file_sha256(tmp / f"{name}.npy") for name in ("rgb", "depth", *extras)},
         }
         atomic_write_json(tmp / "manifest.json", manifest)
     return open_cache(out_dir)
