@@ -131,13 +131,20 @@ def _array_bytes(count: int, height: int, width: int, names: Iterable[str]) -> i
     return total
 
 
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:.2f} {unit}"
+    return f"{n} bytes"
+
+
 def _check_free_space(folder: Path, needed: int, split: str) -> None:
     """The arrays are memory-mapped: writing past a full disk kills the process (SIGBUS) without a word."""
-    free = shutil.disk_usage(folder).free
+    free = shutil.disk_usage(folder.parent).free
     if free < needed:
         raise DataError(
-            f"{folder}: {free / 2**30:.2f} GiB free on its disk; the cache split {split} needs "
-            f"{needed / 2**30:.2f} GiB. Free some space (or point the cache elsewhere) and rerun"
+            f"{folder}: {_size(free)} free on its disk; the cache split {split} needs {_size(needed)}. "
+            "Free some space (or point the cache elsewhere) and rerun"
         )
 
 
@@ -148,7 +155,7 @@ def _reserve(array_path: Path, size: int) -> None:
         os.posix_fallocate(fd, 0, size)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise DataError(f"{array_path}: the disk is full ({size / 2**30:.2f} GiB needed for this array); "
+            raise DataError(f"{array_path}: the disk is full ({_size(size)} needed for this array); "
                             "free some space and rerun") from None
         if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
             raise
@@ -200,7 +207,7 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
     names: list[str] = []
     out_dir = Path(out_dir)
     with atomic_directory(out_dir) as tmp:
-        _check_free_space(tmp, _array_bytes(count, height, width, ("rgb", "depth", *extras)), split)
+        _check_free_space(out_dir, _array_bytes(count, height, width, ("rgb", "depth", *extras)), split)
         arrays = {}
         for name in ("rgb", "depth", *extras):
             dtype, trailing, _ = ARRAY_KINDS[name]
