@@ -77,6 +77,6 @@ def test_a_disk_that_fills_up_during_the_build_is_named_not_a_sigbus(tmp_path, m
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(cache_module.os, "posix_fallocate", full)
-    with pytest.raises(DataError, match=r"rgb\.npy: the disk is full \(\d+\.\d\d KiB needed for this array\)"):
+    with pytest.raises(DataError, match=rf"{tmp_path / 'real_test' / 'rgb.npy'}: the disk is full \(848 bytes needed for this array\)"):
         _write(tmp_path / "real_test")
     assert not (tmp_path / "real_test").exists()

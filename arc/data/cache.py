@@ -148,14 +148,14 @@ def _check_free_space(folder: Path, needed: int, split: str) -> None:
         )
 
 
-def _reserve(array_path: Path, size: int) -> None:
+def _reserve(array_path: Path, size: int, final_path: Path) -> None:
     """Allocate the file's blocks now, so that a disk that fills up later fails here with a message."""
     fd = os.open(array_path, os.O_RDWR)
     try:
         os.posix_fallocate(fd, 0, size)
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise DataError(f"{array_path}: the disk is full ({_size(size)} needed for this array); "
+            raise DataError(f"{final_path}: the disk is full ({_size(size)} needed for this array); "
                             "free some space and rerun") from None
         if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
             raise
@@ -213,7 +213,7 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
             dtype, trailing, _ = ARRAY_KINDS[name]
             arrays[name] = np.lib.format.open_memmap(tmp / f"{name}.npy", mode="w+", dtype=dtype,
                                                      shape=(count, height, width) + trailing)
-            _reserve(tmp / f"{name}.npy", arrays[name].offset + arrays[name].nbytes)
+            _reserve(tmp / f"{name}.npy", arrays[name].offset + arrays[name].nbytes, out_dir / f"{name}.npy")
         for i, record in enumerate(records):
             if i >= count:
                 raise DataError(f"split {split}: more than the expected {count} samples")
