@@ -65,11 +65,25 @@ def _busy(root: Path, who: str) -> WorkingCopyBusy:
     )
 
 
+def _take_gate(gate: IO, root: Path, timeout: float = 30.0) -> None:
+    """The gate is held for a few file operations; a holder that never lets go (stopped) is named."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(gate.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise WorkingCopyBusy(f"{(root / GATE).resolve()} has been held for {timeout:.0f} s by a process that "
+                                      "is stopped or hung while taking the run lock; end it and start again") from None
+            time.sleep(0.01)
+
+
 def _claim(root: Path, engine: str, run_id: str, who: str, stage: str | None = None) -> IO:
     """Join ``run_id``'s shared hold of the run lock (or start it); WorkingCopyBusy if another run holds it."""
     (root / DVC_LOCK).parent.mkdir(parents=True, exist_ok=True)
     with open(root / GATE, "a+") as gate:
-        fcntl.flock(gate.fileno(), fcntl.LOCK_EX)  # held for a few file operations only
+        _take_gate(gate, root)
         fh = open(root / DVC_LOCK, "a+")
         try:
             try:
