@@ -97,7 +97,7 @@ def test_rerun_beside_a_job_that_outlived_its_killed_snakemake_is_refused(clean)
     """Kill snakemake (its training job survives), --unlock, rerun: refused, and the job publishes a complete stage."""
     root = clean
     proc = start(["snakemake", "--cores", "1", TARGET], root)
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 900
     while not (root / WORK / "last.pt").exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0][-3000:]
         time.sleep(0.02)
@@ -107,17 +107,17 @@ def test_rerun_beside_a_job_that_outlived_its_killed_snakemake_is_refused(clean)
         proc.wait(timeout=60)
         run(["snakemake", "--cores", "1", "--unlock", TARGET], root)
         rerun = subprocess.run(["snakemake", "--cores", "1", *SLURM_PROFILE_FLAGS, TARGET], cwd=root, env=tool_env(),
-                               capture_output=True, text=True, timeout=300)
+                               capture_output=True, text=True, timeout=900)
         by_hand = subprocess.run(["arc", "train", "depth", "--params", "params.yaml", "--data", f"data/cache/{B}",
                                   "--row", "mix", "--seed", "0", "--out", TARGET], cwd=root, env=tool_env(),
-                                 capture_output=True, text=True, timeout=300)
+                                 capture_output=True, text=True, timeout=900)
     finally:
         for pid in job:
             os.kill(pid, signal.SIGCONT)
     text = rerun.stdout + rerun.stderr
     assert rerun.returncode != 0 and "is held by a snakemake run" in text, text[-3000:]
     assert by_hand.returncode == 2 and f"{TARGET} is being written by pid {job[0]}" in by_hand.stderr, by_hand.stderr
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + 900
     while (root / WORK).exists() or (root / f"runs/{B}/seed0/.mix.lock").exists():
         assert time.monotonic() < deadline, "the surviving job did not finish"
         time.sleep(0.1)
