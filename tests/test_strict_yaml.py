@@ -125,3 +125,8 @@ def test_project_settings_files_read_as_pyyaml_reads_them():
 
     for path in [ROOT / "params.yaml", *sorted((ROOT / "configs").glob("*.yaml"))]:
         assert load_yaml(path) == yaml.safe_load(path.read_text()), path
+
+
+def test_deep_nesting_is_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_yaml(_write(tmp_path, "a: " + "[" * 5000 + "]" * 5000 + "\n"))

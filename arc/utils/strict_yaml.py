@@ -206,6 +206,13 @@ def load_yaml(path: str | os.PathLike) -> Any:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror}); expected a readable YAML file") from None
     text = _decode(path, data)
     try:
+        return _read(path, text)
+    except RecursionError:
+        raise ConfigError(f"{path}: values nested too deeply to read; expected a settings file of plain values") from None
+
+
+def _read(path: Path, text: str) -> Any:
+    try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
