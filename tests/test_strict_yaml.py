@@ -130,3 +130,11 @@ def test_project_settings_files_read_as_pyyaml_reads_them():
 def test_deep_nesting_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="nested too deeply"):
         load_yaml(_write(tmp_path, "a: " + "[" * 5000 + "]" * 5000 + "\n"))
+
+
+def test_parse_yaml_names_its_source():
+    from arc.utils.strict_yaml import parse_yaml
+
+    assert parse_yaml("seeds: [0, 1]\n", "x.yaml") == {"seeds": [0, 1]}
+    with pytest.raises(ConfigError, match=r"^ARC_PARAMS_LOCAL, line 1, key seed: '010'"):
+        parse_yaml("seed: 010\n", "ARC_PARAMS_LOCAL")

@@ -204,11 +204,15 @@ def load_yaml(path: str | os.PathLike) -> Any:
         raise ConfigError(f"{path}: not found; expected a YAML file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror}); expected a readable YAML file") from None
-    text = _decode(path, data)
+    return parse_yaml(_decode(path, data), path)
+
+
+def parse_yaml(text: str, source: str | os.PathLike = "<text>") -> Any:
+    """:func:`load_yaml` for text already read; ``source`` names it in the error lines."""
     try:
-        return _read(path, text)
+        return _read(Path(source), text)
     except RecursionError:
-        raise ConfigError(f"{path}: values nested too deeply to read; expected a settings file of plain values") from None
+        raise ConfigError(f"{source}: values nested too deeply to read; expected a settings file of plain values") from None
 
 
 def _read(path: Path, text: str) -> Any:
