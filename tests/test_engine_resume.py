@@ -94,6 +94,45 @@ def test_resume_after_snakemake_itself_was_killed(clean):
     _assert_resumed_and_identical(root)
 
 
+def test_rerun_beside_a_job_that_outlived_its_killed_snakemake_is_refused(clean):
+    """Kill snakemake (its training job survives), --unlock, rerun: refused, and the job publishes a complete stage."""
+    root = clean
+    proc = start(["snakemake", "--cores", "1", TARGET], root)
+    deadline = time.monotonic() + 900
+    while not (root / WORK / "last.pt").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0][-3000:]
+        time.sleep(0.02)
+    job = pause("train_depth.py", root)  # the surviving job stays mid-run for as long as the reruns need
+    try:
+        proc.kill()
+        proc.wait(timeout=60)
+        run(["snakemake", "--cores", "1", "--unlock", TARGET], root)
+        rerun = subprocess.run(["snakemake", "--cores", "1", *SLURM_PROFILE_FLAGS, TARGET], cwd=root, env=tool_env(),
+                               capture_output=True, text=True, timeout=900)
+        by_hand = subprocess.run(["arc", "train", "depth", "--params", "params.yaml", "--data", f"data/cache/{B}",
+                                  "--row", "mix", "--seed", "0", "--out", TARGET], cwd=root, env=tool_env(),
+                                 capture_output=True, text=True, timeout=900)
+    finally:
+        for pid in job:
+            os.kill(pid, signal.SIGCONT)
+    text = rerun.stdout + rerun.stderr
+    assert rerun.returncode != 0 and "is held by a snakemake run" in text, text[-3000:]
+    assert by_hand.returncode == 2 and f"{TARGET} is being written by pid {job[0]}" in by_hand.stderr, by_hand.stderr
+    deadline = time.monotonic() + 900
+    while (root / WORK).exists() or (root / f"runs/{B}/seed0/.mix.lock").exists():
+        assert time.monotonic() < deadline, "the surviving job did not finish"
+        time.sleep(0.1)
+    summary = json.loads((root / TARGET / "summary.json").read_text())
+    ref = json.loads((root / "reference" / "summary.json").read_text())
+    assert (root / TARGET / "checkpoint.pt").is_file() and summary["val"] == ref["val"]
+    # Snakemake still counts the output incomplete (its job "died" with it); the folder is complete, so say so.
+    # (--cleanup-metadata drops the incomplete mark, then exits 1 because the job wrote no metadata record.)
+    subprocess.run(["snakemake", "--cores", "1", "--cleanup-metadata", TARGET], cwd=root, env=tool_env(),
+                   capture_output=True, timeout=900)
+    dry = run(["snakemake", "-n", "--cores", "1", TARGET], root)
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
 def test_editing_a_row_label_retrains_nothing(pipeline):
     root = pipeline
     run(["snakemake", "--cores", "1", TARGET], root)

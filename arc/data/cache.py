@@ -12,8 +12,11 @@ A split is written into a temporary directory and renamed when complete.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -154,10 +157,18 @@ def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
     file = path / entry
     if not file.is_file():
         raise DataError(f"{file}: not found; the manifest {path / 'manifest.json'} lists it as array {name!r}")
+    rebuild = f"delete {path} and rerun the stage that builds it (build_cache, or `arc data cache`)"
+    expected_digest = manifest.get("sha256", {}).get(name)
+    if expected_digest is not None and file_sha256(file) != expected_digest:
+        raise DataError(
+            f"{file}: does not match the checksum in {path / 'manifest.json'}: the array changed after the cache "
+            f"was built (a disk or copy fault, or an edit); {rebuild}"
+        )
     try:
         array = np.load(file, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise DataError(f"{file}: not a readable .npy array ({exc}); rebuild the cache split") from None
+    except (ValueError, OSError, EOFError) as exc:
+        reason = "an empty or cut file" if isinstance(exc, EOFError) or file.stat().st_size == 0 else str(exc)
+        raise DataError(f"{file}: not a readable .npy array ({reason}); {rebuild}") from None
     dtype, trailing, _ = ARRAY_KINDS.get(name, (None, None, None))
     expected = (manifest["count"], manifest["height"], manifest["width"]) + (trailing or ())
     if trailing is not None and (array.shape != expected or array.dtype != dtype):
@@ -166,6 +177,52 @@ def _load_checked(path: Path, manifest: dict, name: str) -> np.ndarray:
             f"from {path / 'manifest.json'}"
         )
     return array
+
+
+def file_sha256(file: Path) -> str:
+    """One sequential read (it also warms the page cache the memory map then reads from)."""
+    with open(file, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _array_bytes(count: int, height: int, width: int, names: Iterable[str]) -> int:
+    total = 0
+    for name in names:
+        dtype, trailing, _ = ARRAY_KINDS[name]
+        total += count * height * width * int(np.prod(trailing or (1,))) * np.dtype(dtype).itemsize + 4096
+    return total
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor:
+            return f"{n / factor:.2f} {unit}"
+    return f"{n} bytes"
+
+
+def _check_free_space(folder: Path, needed: int, split: str) -> None:
+    """The arrays are memory-mapped: writing past a full disk kills the process (SIGBUS) without a word."""
+    free = shutil.disk_usage(folder.parent).free
+    if free < needed:
+        raise DataError(
+            f"{folder}: {_size(free)} free on its disk; the cache split {split} needs {_size(needed)}. "
+            "Free some space (or point the cache elsewhere) and rerun"
+        )
+
+
+def _reserve(array_path: Path, size: int, final_path: Path) -> None:
+    """Allocate the file's blocks now, so that a disk that fills up later fails here with a message."""
+    fd = os.open(array_path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DataError(f"{final_path}: the disk is full ({_size(size)} needed for this array); "
+                            "free some space and rerun") from None
+        if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+    finally:
+        os.close(fd)
 
 
 def read_manifest(path: str | os.PathLike) -> dict:
@@ -214,11 +271,13 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
     names: list[str] = []
     out_dir = Path(out_dir)
     with atomic_directory(out_dir) as tmp:
+        _check_free_space(out_dir, _array_bytes(count, height, width, ("rgb", "depth", *extras)), split)
         arrays = {}
         for name in ("rgb", "depth", *extras):
             dtype, trailing, _ = ARRAY_KINDS[name]
             arrays[name] = np.lib.format.open_memmap(tmp / f"{name}.npy", mode="w+", dtype=dtype,
                                                      shape=(count, height, width) + trailing)
+            _reserve(tmp / f"{name}.npy", arrays[name].offset + arrays[name].nbytes, out_dir / f"{name}.npy")
         for i, record in enumerate(records):
             if i >= count:
                 raise DataError(f"split {split}: more than the expected {count} samples")
@@ -249,6 +308,7 @@ def write_cache(out_dir: str | os.PathLike, records: Iterable, *, count: int, be
             "depth_scale": depth_scale, "names": names,
             "arrays": {name: f"{name}.npy" for name in ("rgb", "depth", *extras)},
             "eval_only": list(extras), "source": source or {},
+            "sha256": {name: file_sha256(tmp / f"{name}.npy") for name in ("rgb", "depth", *extras)},
         }
         if full_gt is not None:
             gt_source, maps = full_gt

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,41 @@ def _depth_decoder(dataset: str):
     return decoders.get(dataset)
 
 
+def unpaired_rgb(reader) -> list[str]:
+    """RGB files in a dataset folder that the reader leaves out because their depth map is missing.
+
+    (KITTI's raw drives are not listed: the annotated depth omits the first and last frames of every
+    drive by design, so a raw frame without depth is the rule there, not a slip.)
+    """
+    root = Path(reader.root)
+    if reader.dataset == "nyu":
+        found = []
+        for rgb in sorted(root.rglob("rgb_*")):
+            rel = rgb.relative_to(root).as_posix()
+            try:
+                depth = reader.parse_entry(rel).split()[1]
+            except DataError:
+                continue  # not an rgb_NNNNN frame
+            if not (root / depth).is_file():
+                found.append(rel)
+        return found
+    if reader.dataset == "kitti" and getattr(reader, "paired", False):
+        return [f"rgb/{p.name}" for p in sorted((root / "rgb").glob("*.png")) if not (root / "depth" / p.name).is_file()]
+    if reader.dataset == "pbrs":
+        return [p.relative_to(root).as_posix() for p in sorted((root / "mlt_v2").glob("*/*_mlt.png"))
+                if not (root / "depth_v2" / p.parent.name / p.name.replace("_mlt.png", "_depth.png")).is_file()]
+    return []
+
+
+def warn_unpaired(reader) -> None:
+    """Name (on stderr) the RGB files a dataset folder holds without depth: they are left out, not lost silently."""
+    unpaired = unpaired_rgb(reader)
+    if unpaired:
+        shown = ", ".join(unpaired[:5]) + (f" (and {len(unpaired) - 5} more)" if len(unpaired) > 5 else "")
+        print(f"warning: {reader.root}: {len(unpaired)} RGB file(s) have no depth map and are left out: {shown}",
+              file=sys.stderr)
+
+
 def inspect_paths(dataset: str, paths: list[str], limit: int | None = None, **reader_options) -> list[dict]:
     from arc.data.readers import locate, open_reader
 
@@ -113,7 +149,9 @@ def inspect_paths(dataset: str, paths: list[str], limit: int | None = None, **re
             rows.append({"path": str(path), "name": path.stem, "rgb_shape": None, "depth_shape": list(depth.shape),
                          **_depth_stats(depth, _far_mask(dataset, depth))})
             continue
-        entries = reader.require_entries() if entries is None else entries
+        if entries is None:
+            entries = reader.require_entries()
+            warn_unpaired(reader)
         for entry in entries[:limit] if limit else entries:
             record = reader.read(entry)
             rows.append({"path": str(path), "name": record.name, "rgb_shape": list(record.rgb.shape),
@@ -173,6 +211,7 @@ def cmd_sample(args) -> int:
         reader = open_reader(args.dataset, args.root, variants=_variants(args.variants),
                              depth_root=args.depth_root, vkitti_version=args.vkitti_version)
         pool = reader.require_entries()
+        warn_unpaired(reader)
         count = getattr(reader, "count", None)
     if args.dataset == "nyu-mat":
         if count is None and args.root is not None:
@@ -202,7 +241,11 @@ def cmd_sample(args) -> int:
 # --- cache ------------------------------------------------------------------------------------
 def cmd_cache(args) -> int:
     from arc.data.cache import build_cache
+    from arc.data.readers import open_reader
 
+    if args.list is None and args.dataset in ("nyu", "kitti", "pbrs"):  # the whole folder: name what it leaves out
+        reader = open_reader(args.dataset, args.root, depth_root=args.depth_root)
+        warn_unpaired(reader)
     split = build_cache(args.dataset, args.root, args.out, height=args.height, width=args.width,
                         list_path=args.list, split=args.split, benchmark=args.benchmark, depth_root=args.depth_root,
                         variants=_variants(args.variants), vkitti_version=args.vkitti_version)

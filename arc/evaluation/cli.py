@@ -38,6 +38,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a factor > 1 (or inf), got {text!r}") from None
+    if not value > 1:
+        raise argparse.ArgumentTypeError(f"expected a factor > 1 (inf switches the unit check off), got {text!r}")
+    return value
+
+
 def eval_fraction(text: str) -> float:
     """'0.001' or '1/256' -> float (scales are often quoted as fractions)."""
     if "/" in text:
@@ -63,8 +73,9 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
                         help="metres per stored unit of the ground truth (e.g. 0.001 for mm PNG, 1/256 for KITTI)")
     parser.add_argument("--no-crop", action="store_true",
                         help="frames were already cropped to the protocol's region: skip its crop")
-    parser.add_argument("--scale-tolerance", type=float, default=DEFAULT_SCALE_TOLERANCE,
-                        help="fail when median pred / median gt is outside [1/x, x] (default %(default)s)")
+    parser.add_argument("--scale-tolerance", type=_tolerance, default=DEFAULT_SCALE_TOLERANCE,
+                        help="fail when median pred / median gt is outside [1/x, x]; x > 1, inf switches the "
+                             "check off (default %(default)s)")
     parser.add_argument("--per-sample", default=None, help="also write per-image metrics to this CSV")
     parser.add_argument("--resize", choices=("nearest", "bilinear"), default=None,
                         help="resize predictions of another size to their ground truth's (default: a size mismatch is an error)")

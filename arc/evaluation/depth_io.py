@@ -51,8 +51,8 @@ def load_depth(path: str | Path, scale: float | None = None) -> np.ndarray:
             array = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: cannot read as a .npy array ({exc})") from None
-        if not np.issubdtype(array.dtype, np.number):
-            raise DataError(f"{path}: expected a numeric depth array, got dtype {array.dtype}")
+        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
+            raise DataError(f"{path}: expected a real-valued numeric depth array, got dtype {array.dtype}")
         depth = np.squeeze(array).astype(np.float32)
         factor = 1.0 if scale is None else float(scale)
     elif suffix == ".png":

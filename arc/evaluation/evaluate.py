@@ -66,6 +66,23 @@ def match_names(pred_index: dict[str, Path], gt_index: dict[str, Path], pred_dir
     return sorted(gt_index)
 
 
+def check_tolerance(tolerance: float) -> None:
+    """The unit check's factor: > 1 (inf switches the check off on purpose; NaN would do so silently)."""
+    if not tolerance > 1:
+        raise DataError(f"scale tolerance {tolerance!r}: expected a factor > 1 (default {DEFAULT_SCALE_TOLERANCE}; "
+                        "inf switches the unit check off)")
+
+
+def ground_truth_problem(gt: np.ndarray) -> str | None:
+    """Why a ground-truth map cannot be scored (None if it can): negative depth, or no valid pixel."""
+    finite = np.isfinite(gt)
+    if np.any(gt[finite] < 0):
+        return f"negative depth, min {float(gt[finite].min()):.4g}"
+    if not np.any(gt[finite] > 0):
+        return "no valid pixel: all zero" if np.all(finite) else "no valid pixel: zero, NaN or inf everywhere"
+    return None
+
+
 def check_scales(pred_values: np.ndarray, gt_values: np.ndarray, tolerance: float) -> None:
     """DataError if the medians of prediction and ground truth differ by more than ``tolerance`` x."""
     if pred_values.size == 0 or gt_values.size == 0:
@@ -103,6 +120,7 @@ def evaluate_folders(
     """
     if resize is not None and resize not in RESIZE_MODES:
         raise DataError(f"resize = {resize!r}: expected one of {', '.join(RESIZE_MODES)}")
+    check_tolerance(scale_tolerance)
     if protocol.full_resolution:
         if resize not in (None, "bilinear"):
             raise DataError(f"resize = {resize!r}: protocol {protocol.name} resizes predictions up bilinearly")
@@ -115,10 +133,15 @@ def evaluate_folders(
     # One pass; every check looks at all images before anything is reported, so the
     # error lists the offenders, and no score is returned unless all checks pass.
     scorer = Scorer(protocol)
-    bad_shapes, non_finite, not_depth, pred_sample, gt_sample = [], [], [], [], []
+    bad_shapes, non_finite, not_depth, bad_gt, pred_sample, gt_sample = [], [], [], [], [], []
     for name in names:
         pred = load_depth(pred_index[name], pred_scale)
         gt = load_depth(gt_index[name], gt_scale)
+        # The ground truth first: an empty or negative map is its fault, not the prediction's.
+        gt_problem = ground_truth_problem(gt)
+        if gt_problem:
+            bad_gt.append(f"{gt_index[name].name} ({gt_problem})")
+            continue
         if resize is not None and pred.ndim == gt.ndim == 2 and pred.shape != gt.shape:
             pred = resize_depth(pred, gt.shape, resize)
         if pred.shape != gt.shape:
@@ -138,6 +161,9 @@ def evaluate_folders(
         pred_sample.append(pred[positive][::step])
         gt_sample.append(gt[positive][::step])
         scorer.add(name, pred, gt)
+    if bad_gt:
+        raise DataError(f"{len(bad_gt)} ground-truth maps in {gt_dir} are not usable depth: {_listing(bad_gt)}; "
+                        f"expected metres > 0 where valid and 0 where invalid (check the files and --gt-scale)")
     if bad_shapes:
         raise DataError(f"{len(bad_shapes)} prediction/ground-truth pairs differ in shape: {_listing(bad_shapes)}")
     if non_finite:

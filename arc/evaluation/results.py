@@ -84,8 +84,12 @@ def read_per_sample_csv(path: str | Path) -> list[dict]:
             raise DataError(f"{path}: missing columns {missing}; expected {list(PER_SAMPLE_COLUMNS)}")
         rows = []
         for row in reader:
-            out = {"name": row["name"], "n_valid": int(row["n_valid"])}
-            out.update({k: float(row[k]) for k in METRIC_KEYS})
+            try:
+                out = {"name": row["name"], "n_valid": int(row["n_valid"])}
+                out.update({k: float(row[k]) for k in METRIC_KEYS})
+            except (TypeError, ValueError):  # a field missing (None) or not a number: a cut or damaged file
+                raise DataError(f"{path}, line {reader.line_num}: missing or non-numeric values; the file is cut or "
+                                "damaged: rerun the evaluation that writes it (`arc predict`)") from None
             rows.append(out)
     return rows
 

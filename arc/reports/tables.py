@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from arc.errors import DataError
 from arc.evaluation.metrics import METRIC_KEYS
 from arc.evaluation.protocols import Protocol, get_protocol
-from arc.evaluation.results import load_method_runs
+from arc.evaluation.results import METRICS_FILE, load_method_runs, method_dir
 from arc.reports.aggregate import seed_metrics_frame, single_value, summarise_over_seeds
 from arc.reports.markdown import fmt_delta, fmt_value, markdown_table, metric_header
 from arc.reports.methods import base_method, method_label
@@ -67,6 +68,7 @@ def build_main_table(
 ) -> pd.DataFrame:
     """One row per method, metrics averaged over the seeds found under ``results_root``."""
     per_seed = seed_metrics_frame(results_root, methods, protocol, allow_missing=allow_missing)
+    _refuse_non_finite(per_seed, results_root)
     dataset = single_value(per_seed, "benchmark", "benchmark")
     summary = summarise_over_seeds(per_seed, ["method"], [*METRIC_KEYS, "mask_iou", "keep_rate",
                                                           "mask_iou_appearance", "mask_logit_auc"])
@@ -76,6 +78,17 @@ def build_main_table(
     summary["dataset"] = dataset
     summary["rho"] = [rho.get(m) for m in summary["method"]]
     return summary[MAIN_COLUMNS].reset_index(drop=True)
+
+
+def _refuse_non_finite(per_seed: pd.DataFrame, results_root: str | Path) -> None:
+    """A NaN or inf metric (JSON allows NaN) would become a blank cell or poison a mean: name its file."""
+    values = per_seed[list(METRIC_KEYS)].to_numpy(dtype=float)
+    bad_rows, bad_cols = np.nonzero(~np.isfinite(values))
+    if len(bad_rows):
+        row = per_seed.iloc[bad_rows[0]]
+        path = method_dir(results_root, int(row["seed"]), row["method"]) / METRICS_FILE
+        raise DataError(f"{path}: metrics.{METRIC_KEYS[bad_cols[0]]} = {values[bad_rows[0], bad_cols[0]]}; expected a "
+                        f"finite number ({len(bad_rows)} such value(s) in all); rerun the evaluation of that method")
 
 
 def test_set_note(results_root: str | Path, methods: list[str]) -> str | None:

@@ -86,20 +86,72 @@ def read_checkpoint(path: str | Path, *, needed_for: str | None = None, role: st
     except Exception as exc:  # noqa: BLE001 -- a foreign file fails in the unpickler in many ways (KeyError, ...)
         detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
         reason = f"torch.load: {type(exc).__name__}" + (f" {detail}" if detail else "")
-        raise CheckpointError(f"checkpoint {path} is not a PyTorch checkpoint file ({reason}); {expected}") from None
+        raise CheckpointError(f"checkpoint {path} is not a PyTorch checkpoint file ({reason}); {expected}. If `arc train` "
+                              f"wrote it, the file is damaged; delete {path.parent} and rerun the stage that writes it") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise CheckpointError(f"checkpoint {path} is not an ARC checkpoint (format {found!r}, expected {FORMAT!r})")
+    _verify_digest(path, data)
     return data
 
 
+# --- checksums: a file written by `arc train` carries the digest of its content ---------------
+# The digest covers every tensor's bytes (dtype, shape) and every other value's repr, in the dict's
+# order, so a bit flipped on disk after publishing is found on load (files of other origin, without
+# "sha256", load unchecked). It lives inside the one file: there is no moment at which a file and a
+# separate checksum disagree because a writer was killed between the two.
+
+
+def content_digest(obj: Any) -> str:
+    digest = hashlib.sha256()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            flat = value.detach().to("cpu").contiguous().reshape(-1)
+            digest.update(f"T{value.dtype}{tuple(value.shape)}".encode())
+            digest.update(flat.view(torch.uint8).numpy())
+        elif isinstance(value, dict):
+            digest.update(b"{")
+            for key, item in value.items():
+                walk(key)
+                walk(item)
+            digest.update(b"}")
+        elif isinstance(value, (list, tuple)):
+            digest.update(b"[" if isinstance(value, list) else b"(")
+            for item in value:
+                walk(item)
+            digest.update(b"]")
+        else:
+            digest.update(repr((type(value).__name__, value)).encode())
+
+    walk(obj)
+    return digest.hexdigest()
+
+
+def _verify_digest(path: Path, data: dict) -> None:
+    expected = data.pop("sha256", None)
+    if expected is not None and content_digest(data) != expected:
+        raise CheckpointError(
+            f"checkpoint {path} does not match the checksum written with it: the file changed after it was "
+            f"written (a disk or copy fault); delete {path.parent} and rerun the stage that writes it"
+        )
+
+
+def save_checked(path: str | Path, obj: Mapping[str, Any]) -> None:
+    """Write a checkpoint dict (atomically) with the digest of its content."""
+    obj = dict(obj)
+    obj["sha256"] = content_digest(obj)
+    atomic_torch_save(path, obj)
+
+
 def read_resume_state(path: str | Path) -> dict:
-    """last.pt for resuming; an unreadable one (e.g. truncated by a full disk) names the way out."""
+    """last.pt for resuming; an unreadable or corrupted one (e.g. truncated by a full disk) names the way out."""
     try:
         return read_checkpoint(path)
     except CheckpointError as exc:
+        message = str(exc).split("; delete ", 1)[0]
         raise CheckpointError(
-            f"{exc}. It is this stage's resume state: delete {path} (or pass --no-resume) to train the stage from scratch"
+            f"{message}. It is this stage's resume state: delete {path} (or pass --no-resume) to train the stage from scratch"
         ) from None
 
 
@@ -184,7 +236,7 @@ def file_digest(path: str | Path) -> str:
 
 
 def save_selected(path: Path, *, stage: str, modules: Mapping[str, dict], meta: Mapping[str, Any]) -> None:
-    atomic_torch_save(path, {"format": FORMAT, "kind": "selected", "stage": stage, "modules": dict(modules), "meta": dict(meta)})
+    save_checked(path, {"format": FORMAT, "kind": "selected", "stage": stage, "modules": dict(modules), "meta": dict(meta)})
 
 
 def save_feed(path: Path, *, stage: str, modules: Mapping[str, dict], meta: Mapping[str, Any]) -> None:

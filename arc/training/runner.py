@@ -20,12 +20,14 @@ from typing import Callable, Iterable, Mapping, Sequence
 import torch
 import torch.nn as nn
 
+from arc.errors import CheckpointError
 from arc.models.registry import model_spec
 from arc.training import checkpoint as ckpt
 from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCheckpointHook, TimingLog, ValidationHook
 from arc.training.loop import Hook, StepFn, Trainer, TrainState
 from arc.training.optim import LRSchedule, make_schedule
-from arc.utils.atomic import atomic_torch_save, atomic_write_json, publish_directory
+from arc.utils.atomic import atomic_write_json, publish_directory
+from arc.utils.folderlock import own_folder
 from arc.utils.provenance import provenance
 
 
@@ -141,12 +143,33 @@ def _clear(folder: Path) -> None:
         shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
 
+# What a published stage folder holds (its contract); a stage missing one is not published.
+STAGE_FILES = ("checkpoint.pt", "last.pt", "summary.json")
+
+
 def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequence[Hook] = ()) -> dict:
     """Train ``plan`` into ``ctx.out_dir`` (resuming from last.pt when it matches) and write summary.json.
 
     Everything is written into :func:`work_dir` first; ``ctx.out_dir`` appears (one rename) only
-    once summary.json is written, so no engine can take a half-trained stage for a finished one.
+    once every file of :data:`STAGE_FILES` is written, so no engine can take a half-trained stage for
+    a finished one. One process at a time trains a stage (:func:`own_folder`, held for the whole run):
+    a second writer, e.g. a rerun beside a job that outlived its killed engine, is refused.
     """
+    with own_folder(ctx.out_dir):
+        return _train_and_publish(ctx, plan, resume=resume, extra_hooks=extra_hooks)
+
+
+def _publish_complete(work: Path, final_out: Path) -> None:
+    missing = [name for name in STAGE_FILES if not (work / name).is_file()]
+    if missing:
+        raise CheckpointError(
+            f"{work}: training ended without {', '.join(missing)}; the stage is not published to {final_out}. "
+            f"Delete {work} and rerun the stage"
+        )
+    publish_directory(work, final_out)
+
+
+def _train_and_publish(ctx, plan: StagePlan, *, resume: bool, extra_hooks: Sequence[Hook]) -> dict:
     final_out = Path(ctx.out_dir)
     out = _prepare_work_dir(final_out, resume)
     last_path, selected_path = out / "last.pt", out / "checkpoint.pt"
@@ -184,7 +207,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
             _save_resume(trainer)
 
     def _save_resume(trainer: Trainer) -> None:
-        atomic_torch_save(
+        ckpt.save_checked(
             last_path,
             {
                 "format": ckpt.FORMAT,
@@ -264,7 +287,7 @@ def run_training(ctx, plan: StagePlan, *, resume: bool = True, extra_hooks: Sequ
         "provenance": provenance(ctx.device, "bf16" if ctx.runtime.use_bf16 else "fp32"),
     }
     atomic_write_json(out / "summary.json", _json_safe(summary))
-    publish_directory(out, final_out)
+    _publish_complete(out, final_out)
     return summary
 
 

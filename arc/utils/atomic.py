@@ -18,6 +18,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from arc.utils.folderlock import own_folder
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -107,19 +109,21 @@ def atomic_savefig(path: str | os.PathLike, fig, **kwargs) -> Path:
 def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary directory that replaces ``path`` only if the block succeeds.
 
-    An existing ``path`` is kept untouched until the new one is complete.
+    An existing ``path`` is kept untouched until the new one is complete. One process at a time
+    writes ``path`` (:func:`arc.utils.folderlock.own_folder`): a second is refused naming the first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp(path)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
-    _honour_umask(tmp, directory=True)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    publish_directory(tmp, path)
+    with own_folder(path):
+        _remove_stale_tmp(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent))
+        _honour_umask(tmp, directory=True)
+        try:
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        publish_directory(tmp, path)
 
 
 def publish_directory(src: str | os.PathLike, path: str | os.PathLike) -> Path:

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from arc.errors import ArcError
 from arc.utils.logs import tee_output
+from arc.utils.runlock import stage_lock
 
 # The exit status of a user error (bad setting, file or checkpoint); argparse uses it for bad options too.
 USER_ERROR = 2
@@ -49,9 +50,19 @@ def run_cli(
     description: str,
     argv: Sequence[str] | None = None,
 ) -> int:
-    """Parse with ``add_arguments`` (+ --log unless it adds one), then :func:`run_parsed`."""
+    """Parse with ``add_arguments`` (+ --log unless it adds one), then :func:`run_parsed`.
+
+    A workflow stage runs holding the working copy's run lock (shared with the engine run that
+    started it, :class:`arc.utils.runlock.stage_lock`): under DVC too, which lets go of its own lock
+    while a command runs, no other engine run can start beside it.
+    """
     parser = argparse.ArgumentParser(description=description)
     add_arguments(parser)
     if not any("--log" in action.option_strings for action in parser._actions):
         parser.add_argument("--log", default=None, help="also write everything printed to this file")
-    return run_parsed(parser.parse_args(argv), run)
+
+    def run_locked(args: argparse.Namespace) -> object:
+        with stage_lock():
+            return run(args)
+
+    return run_parsed(parser.parse_args(argv), run_locked)
