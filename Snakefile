@@ -19,6 +19,7 @@ include: "workflow/rules/finetune.smk"
 include: "workflow/rules/peers.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/reports.smk"
+include: "workflow/rules/premise_sweep.smk"
 
 
 onstart:
