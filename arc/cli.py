@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "arc.reports.cli",
     "arc.config",
     "arc.models.cli",
+    "arc.diagnostics.cli",
 )
 
 
