@@ -156,15 +156,14 @@ def measure_level_premise(folder: Path, params: dict) -> pd.DataFrame:
     return frame
 
 
-def summarise_level(folder: Path, level: float, params: dict, *, n_bootstrap: int, seed: int) -> dict:
-    """The level's numbers (see the module docstring) from its results and premise report."""
+def summarise_level(results: Path, premise: pd.DataFrame, level: float, params: dict, *, n_bootstrap: int,
+                    seed: int) -> dict:
+    """The level's numbers (see the module docstring) from its results root and premise table."""
     from arc.reports.aggregate import seed_metrics_frame
     from arc.reports.figures import gain_summary, per_sample_gains
 
-    results = folder / "results" / params["benchmark"]
     protocol = params["evaluation"]["protocol"]
     methods = rung_methods(params)
-    premise = measure_level_premise(folder, params)
     twin_pct, twin_std = premise_strength(premise)
     through_t = premise[premise["setting"].str.contains("through T") & (premise["intervention"] == "twin")]
     frame = seed_metrics_frame(results, list(methods.values()), protocol)
@@ -290,7 +289,8 @@ def run(args) -> int:
         run_level(folder, params, args.cores)
         level = load_params(folder / "params.yaml")
         n_bootstrap = int(params["evaluation"].get("bootstrap_samples") or 2000)
-        summary = summarise_level(folder, args.level, level, n_bootstrap=n_bootstrap, seed=int(params["seed"]))
+        summary = summarise_level(folder / "results" / level["benchmark"], measure_level_premise(folder, level),
+                                  args.level, level, n_bootstrap=n_bootstrap, seed=int(params["seed"]))
         write_summary(Path(args.out), summary)
         print(f"{folder}: premise (mix D on the twin, real_val) {summary['premise_twin_pct']:+.1f} %; "
               + "; ".join(f"{r['rung']} - {r['baseline']} {r['gain']:+.4f} [{r['ci95_low']:+.4f}, {r['ci95_high']:+.4f}]"
