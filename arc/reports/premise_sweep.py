@@ -1,6 +1,7 @@
 """When does ARC pay? The premise sweep: the ladder of rows at several premise-strength levels.
 
-Each level of ``data.synthrooms.<family>.clutter_strength`` (clutter.ClutterDial) is its own copy
+Each level of ``data.synthrooms.<family>.clutter_strength`` (clutter.ClutterDial; the list is
+PREMISE_LEVELS in workflow/rules/premise_sweep.smk) is its own copy
 of the main DAG in ``runs/premise_sweep/level<L>/`` (a params.yaml derived from the preset, with
 the level set, only the ladder's rows and one rho; the repository's code and workflow are linked
 in), run by a nested Snakemake on exactly the files the ladder needs. So a level's branch reruns
@@ -33,7 +34,6 @@ from arc.errors import ConfigError, DataError
 from arc.utils.atomic import atomic_write_json, atomic_write_text
 
 SWEEP_ROOT = Path("runs/premise_sweep")
-DEFAULT_LEVELS = (0.0, 1.0, 2.0, 3.0)
 # The rows the ladder trains (syn_only: the D that A is trained against in the demo preset).
 LADDER_ROWS = ("syn_only", "mix", "mix_ft", "arc_t", "arc_at", "arc_full")
 BASELINE = "mix_ft"
