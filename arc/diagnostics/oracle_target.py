@@ -46,7 +46,7 @@ def train_on_oracle_target(params: dict, train: SplitArrays, val: SplitArrays, e
             opt.step()
         if (epoch + 1) % max(1, epochs // 4) == 0:
             net.eval()
-            records.append({"epoch": epoch + 1, "loss": float(loss),
+            records.append({"epoch": epoch + 1, "loss": float(loss.detach()),
                             "iou_val": removal_iou(_removed(net, val.x), val.clutter),
                             "iou_train": removal_iou(_removed(net, train.x), train.clutter)})
     return records
