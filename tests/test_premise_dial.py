@@ -47,33 +47,33 @@ def test_level_0_has_no_clutter_the_real_image_is_its_twin():
 
 def test_dial_settings():
     assert (ClutterDial(0.0).coverage_scale, ClutterDial(0.5).coverage_scale, ClutterDial(3.0).coverage_scale) == (0.0, 0.5, 1.0)
-    assert (ClutterDial(0.5).glare_gain, ClutterDial(1.0).glare_gain, ClutterDial(3.0).glare_gain) == (1.0, 1.0, 3.0)
+    assert (ClutterDial(0.5).light_gain, ClutterDial(1.0).light_gain) == (1.0, 1.0)
+    assert ClutterDial(2.0).light_gain == pytest.approx(-0.6) and ClutterDial(3.0).light_gain == pytest.approx(-0.9)
+    assert (ClutterDial(1.0).spot_kind, ClutterDial(2.0).spot_kind) == ("light_pool", "shadow")
     assert ClutterDial(1.0).off_floor_share == 0.0 and ClutterDial(4.0).off_floor_share == pytest.approx(0.75)
     for bad in (-0.1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="clutter_strength"):
             ClutterDial(bad)
 
 
-def test_half_level_covers_less_and_strong_levels_add_brighter_flat_glare():
+def test_half_level_covers_less_and_strong_levels_turn_the_spots_into_flat_shadows():
     cover = {level: np.mean([render_sample("indoor", "real", s, 48, 64, clutter_strength=level).clutter_mask.mean()
                              for s in range(10)]) for level in (0.5, 1.0)}
     assert cover[0.5] < 0.75 * cover[1.0]
-    glare_images = lift_strong = lift_default = 0.0
+    shadowed = 0
     for seed in range(10):
         strong = render_sample("indoor", "real", seed, 48, 64, clutter_strength=3.0)
-        spot = np.isin(strong.clutter_kind, [kind_code("glare"), kind_code("light_pool")])
-        glare_images += (strong.clutter_kind == kind_code("glare")).any()
-        if spot.any():
-            lift_strong += strong.rgb[spot].astype(float).mean() - strong.clean_rgb[spot].astype(float).mean()
-            # light spots are flat: the ground truth under them is the surface's
-            both = spot & (strong.depth > 0) & (strong.clean_depth > 0)
-            np.testing.assert_array_equal(strong.depth[both], strong.clean_depth[both])
-        default = render_sample("indoor", "real", seed, 48, 64)
-        pool = default.clutter_kind == kind_code("light_pool")
-        if pool.any():
-            lift_default += default.rgb[pool].astype(float).mean() - default.clean_rgb[pool].astype(float).mean()
-    assert glare_images >= 3  # 2/3 of level 3's light spots leave the floor
-    assert lift_strong > 1.2 * lift_default  # 3x the extra light (up to saturation)
+        assert "light_pool" not in strong.info["clutter_items"]
+        shadow = strong.clutter_kind == kind_code("shadow")
+        if not shadow.any():
+            continue
+        shadowed += 1
+        # darker than the same surfaces in the twin
+        assert strong.rgb[shadow].astype(float).mean() < strong.clean_rgb[shadow].astype(float).mean() - 10
+        # flat: the ground truth under a shadow is the surface's
+        both = shadow & (strong.depth > 0) & (strong.clean_depth > 0)
+        np.testing.assert_array_equal(strong.depth[both], strong.clean_depth[both])
+    assert shadowed >= 4
 
 
 def test_generate_records_a_non_default_level_and_refuses_a_negative_one(tmp_path):

@@ -16,11 +16,14 @@ item that would push it above ``MAX_COVERAGE`` is rejected.
 The premise-strength dial (``ClutterDial``, setting ``data.synthrooms.<family>.clutter_strength``):
 level 0 draws no clutter (real image = its twin), levels in (0, 1) scale the coverage target
 down, level 1 is the generator as it was before the dial (byte for byte), and levels above 1
-strengthen the cue the measurements found misleading (a D trained on synthetic images reads
-brightness as nearness; a light pool's error was ~3x its surroundings'): the light spots get
-``level`` times brighter, and a growing share of them (1 - 1/level) lands on walls and furniture
-tops instead of the floor (kind ``glare``), so each place a light spot can take is rarer in the
-60 real training images. Light spots are flat: the ground truth stays the surface under them.
+turn the light spots into shadows (kind ``shadow``: the surface's own material with light taken
+away, 0.3 x level x 0.8-2.0 of it, so mostly dark), and a growing share of them (1 - 1/level) lands
+on walls and furniture tops instead of the floor, so each place a spot can take is rarer in the 60
+real training images. Why dark: a patch test on the twins (docs/premise-sweep/) showed that a D
+trained on synthetic images reads real images as too far, so brightening a patch lowers its
+error there and darkening raises it; with the same coverage, bright spots x2-x4 left the twin's
+gain for such a D at 1.5-2.7 % (level 1: 1.9 %), shadows raised it to 10-12 %. Spots and shadows
+are flat: the ground truth stays the surface under them.
 """
 
 from __future__ import annotations
@@ -42,11 +45,11 @@ MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.11, 0.22
 # evaluation-only array, so A's mask can be scored against the kinds whose removal helps depth.
 # New kinds go at the end: the codes are stored in the clutter_kind PNGs.
 CLUTTER_KINDS = ("none", "poster", "objects", "plant", "lamp", "pedestrian", "pole", "vegetation", "light_pool",
-                 "glare")
+                 "shadow")
 # Appearance clutter: flat, the ground truth is the surface it hangs on, so removing it and
 # completing from the surroundings is also right for depth (the paper's frames on walls).
 # Every other kind has depth relief that the ground truth keeps: removing it hides real geometry.
-APPEARANCE_KINDS = ("poster", "light_pool", "glare")
+APPEARANCE_KINDS = ("poster", "light_pool", "shadow")
 
 
 def kind_code(kind: str) -> int:
@@ -72,14 +75,18 @@ class ClutterDial:
         return min(self.strength, 1.0)
 
     @property
-    def glare_gain(self) -> float:
-        """Factor on a light spot's extra light."""
-        return max(self.strength, 1.0)
+    def light_gain(self) -> float:
+        """Factor on a light spot's extra light: 1 up to level 1, then -0.3 x level (a shadow)."""
+        return 1.0 if self.strength <= 1.0 else -0.3 * self.strength
 
     @property
     def off_floor_share(self) -> float:
-        """Probability that a light spot lands on a wall or a furniture top instead of the floor."""
-        return 1.0 - 1.0 / self.glare_gain
+        """Probability that a spot lands on a wall or a furniture top instead of the floor."""
+        return 1.0 - 1.0 / max(self.strength, 1.0)
+
+    @property
+    def spot_kind(self) -> str:
+        return "light_pool" if self.light_gain > 0 else "shadow"
 
 NEON = [
     (1.0, 0.15, 0.55), (0.1, 0.9, 0.9), (1.0, 0.85, 0.05), (0.55, 0.1, 0.95),
@@ -225,10 +232,10 @@ def _poster(s: ClutterSampler, k: int) -> ClutterItem | None:
 def _light_pool(s: ClutterSampler, k: int) -> ClutterItem | None:
     """A rectangular pool of spotlight on the floor: the floor's material under extra light.
 
-    Above level 1 some spots become glare on a wall or a furniture top (the dial draws that
-    choice only then, so level 1 consumes the clutter stream exactly as before the dial)."""
+    Above level 1 the spots are shadows, and some land on a wall or a furniture top (the dial
+    draws that choice only then, so level 1 consumes the clutter stream exactly as before)."""
     if s.dial.off_floor_share > 0 and s.rng.random() < s.dial.off_floor_share:
-        return _glare(s, k)
+        return _off_floor_spot(s, k)
     anchor = s._anchor({"floor"}, (0.8, 7.0))
     if anchor is None:
         return None
@@ -238,15 +245,15 @@ def _light_pool(s: ClutterSampler, k: int) -> ClutterItem | None:
     w, d = s.rng.uniform(0.7, 1.8), s.rng.uniform(0.7, 1.8)
     uc = float(np.clip(point[0], -room_w / 2 + w / 2 + 0.05, room_w / 2 - w / 2 - 0.05))
     vc = float(np.clip(point[2], d / 2 + 0.05, room_l - d / 2 - 0.05))
-    role = f"light_pool:{k}"
-    light = float(s.rng.uniform(0.8, 2.0)) * s.dial.glare_gain
+    role = f"{s.dial.spot_kind}:{k}"
+    light = float(s.rng.uniform(0.8, 2.0)) * s.dial.light_gain
     mat = dataclasses.replace(s.materials["floor"], clutter=True, spotlight=light)
     decal = Decal(int(s.clean.prim[p]), face, (uc - w / 2, uc + w / 2), (vc - d / 2, vc + d / 2), role)
-    return ClutterItem("light_pool", decals=[decal], materials={role: mat})
+    return ClutterItem(s.dial.spot_kind, decals=[decal], materials={role: mat})
 
 
-def _glare(s: ClutterSampler, k: int) -> ClutterItem | None:
-    """A spot of extra light on a wall or a furniture top: its own material, brighter (flat)."""
+def _off_floor_spot(s: ClutterSampler, k: int) -> ClutterItem | None:
+    """A spot (above level 1: a shadow) on a wall or a furniture top: its own material, relit (flat)."""
     classes = {"wall"} if s.rng.random() < 0.6 else {"furniture_top"}
     anchor = s._anchor(classes, (0.8, 9.0))
     if anchor is None:
@@ -256,12 +263,12 @@ def _glare(s: ClutterSampler, k: int) -> ClutterItem | None:
     ua, va = tangent_axes(face)
     w, h = s.rng.uniform(0.5, 1.4), s.rng.uniform(0.4, 1.1)
     surface_role = s.surfaces.roles[int(s.surfaces.role_index[p])]
-    role = f"glare:{k}"
-    light = float(s.rng.uniform(0.8, 2.0)) * s.dial.glare_gain
+    role = f"{s.dial.spot_kind}:{k}"
+    light = float(s.rng.uniform(0.8, 2.0)) * s.dial.light_gain
     mat = dataclasses.replace(s.materials[surface_role], clutter=True, spotlight=light)
     u, v = float(point[ua]), float(point[va])
     decal = Decal(int(s.clean.prim[p]), face, (u - w / 2, u + w / 2), (v - h / 2, v + h / 2), role)
-    return ClutterItem("glare", decals=[decal], materials={role: mat})
+    return ClutterItem(s.dial.spot_kind, decals=[decal], materials={role: mat})
 
 
 def _object_group(s: ClutterSampler, k: int) -> ClutterItem | None:
