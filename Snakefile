@@ -21,6 +21,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/reports.smk"
+include: "workflow/rules/premise_sweep.smk"
 
 
 onstart:

@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "arc.reports.cli",
     "arc.config_cli",
     "arc.models.cli",
+    "arc.diagnostics.cli",
 )
 
 

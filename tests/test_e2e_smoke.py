@@ -150,31 +150,27 @@ def _iou_values(text: str) -> list[float]:
 
 
 def test_diagnostic_tools_run_on_the_smoke_run(snakemake_run):
-    """The measurements behind the attention findings (docs/findings-synthrooms.md) come from docs/tools: keep them running."""
-    runs = snakemake_run / "runs" / "synthrooms-indoor" / "seed0"
-    tools = ROOT / "docs" / "tools"
-    depth, translator = str(runs / "syn_only" / "checkpoint.pt"), str(runs / "translator" / "checkpoint.pt")
+    """The measurements behind the attention findings (docs/findings-synthrooms.md) come from `arc diagnose`: keep them running."""
+    diagnose = ["arc", "diagnose"]
 
-    ceiling = run(["python", str(tools / "attention_error_ceiling.py"), "params.yaml", depth,
-                   "--translator", translator, "--split", "real_val"], snakemake_run).stdout
+    ceiling = run(diagnose + ["error-ceiling", "--depth", "syn_only", "--translator", "translator", "--split", "real_val"],
+                  snakemake_run).stdout
     assert "(through T)" in ceiling and "scale_invariant:" in ceiling
     removed = [float(v) for v in re.findall(r"removes ([0-9.]+), IoU", ceiling)]
     assert len(removed) == 4 and all(v == pytest.approx(0.15, abs=0.02) for v in removed)
     ious = _iou_values(ceiling)
     assert len(ious) == 4 and all(0.0 <= v <= 1.0 for v in ious)
 
-    optimum = run(["python", str(tools / "attention_objective_optimum.py"), "params.yaml", depth, "--translator", translator,
-                   "--attention", str(runs / "attention_t-rho0.85" / "checkpoint.pt"), "--steps", "2", "--cell", "4"],
-                  snakemake_run).stdout
+    optimum = run(diagnose + ["objective-optimum", "--depth", "syn_only", "--translator", "translator",
+                              "--attention", "attention_t-rho0.85", "--steps", "2", "--cell", "4"], snakemake_run).stdout
     lines = {line.split("  ")[0].strip(): line for line in optimum.splitlines() if "depth term" in line and "removes" in line}
     assert set(lines) == {"nothing removed", "true clutter removed", "free per-image optimum", "A's test mask"}
     assert "removes 0.000" in lines["nothing removed"] and "IoU with clutter 1.000" in lines["true clutter removed"]
 
-    oracle = run(["python", str(tools / "attention_oracle_target.py"), "params.yaml", "1"], snakemake_run).stdout
+    oracle = run(diagnose + ["oracle-target", "--epochs", "1"], snakemake_run).stdout
     assert oracle.startswith("epoch 1:") and all(0.0 <= v <= 1.0 for v in _iou_values(oracle))
 
-    patches = run(["python", str(tools / "patch_sensitivity.py"), "data/cache/synthrooms-indoor/real_val",
-                   str(runs / "mix" / "checkpoint.pt")], snakemake_run).stdout
+    patches = run(diagnose + ["patch-sensitivity", "mix"], snakemake_run).stdout
     assert patches.count("|dlog| in") == 8
 
 

@@ -49,13 +49,15 @@ def prepare_source(params: dict, out: str | os.PathLike) -> Path:
 
 
 def _generate_synthrooms(params: dict, out: Path) -> Path:
+    from arc.data.synthrooms.clutter import DEFAULT_CLUTTER_STRENGTH
     from arc.data.synthrooms.generate import generate_benchmark
 
     family = SYNTHROOMS_FAMILY[params["benchmark"]]
     sizes = params["data"]["synthrooms"][family]
     counts = {split: sizes[f"n_{split}"] for split in SPLITS}
     meta = generate_benchmark(family, out, height=sizes["height"], width=sizes["width"], counts=counts,
-                              seed=params["seed"], workers=min(2, os.cpu_count() or 1))
+                              seed=params["seed"], workers=min(2, os.cpu_count() or 1),
+                              clutter_strength=sizes.get("clutter_strength", DEFAULT_CLUTTER_STRENGTH))
     for split, info in meta["splits"].items():
         clutter = info.get("clutter_fraction", {}).get("mean")
         print(f"{split}: {info['count']} images, valid depth {info['valid_fraction'].get('mean')}"

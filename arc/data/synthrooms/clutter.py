@@ -12,6 +12,18 @@ Coverage is controlled: items are added until the *affected* area -- the visible
 clutter dilated by one pixel, because the 3x3 blur and the depth-edge holes
 reach one pixel further -- reaches a per-image target drawn around 10 %, and an
 item that would push it above ``MAX_COVERAGE`` is rejected.
+
+The premise-strength dial (``ClutterDial``, setting ``data.synthrooms.<family>.clutter_strength``):
+level 0 draws no clutter (real image = its twin), levels in (0, 1) scale the coverage target
+down, level 1 is the generator as it was before the dial (byte for byte), and levels above 1
+turn the light spots into shadows (kind ``shadow``: the surface's own material with light taken
+away, 0.3 x level x 0.8-2.0 of it, so mostly dark), and a growing share of them (1 - 1/level) lands
+on walls and furniture tops instead of the floor, so each place a spot can take is rarer in the 60
+real training images. Why dark: a patch test on the twins (docs/premise-sweep/) showed that a D
+trained on synthetic images reads real images as too far, so brightening a patch lowers its
+error there and darkening raises it; with the same coverage, bright spots x2-x4 left the twin's
+gain for such a D at 1.5-2.7 % (level 1: 1.9 %), shadows raised it to 10-12 %. Spots and shadows
+are flat: the ground truth stays the surface under them.
 """
 
 from __future__ import annotations
@@ -31,17 +43,50 @@ MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.11, 0.22
 
 # Every clutter item has a kind; the per-pixel kind map (code = index, 0 = no clutter) is an
 # evaluation-only array, so A's mask can be scored against the kinds whose removal helps depth.
-CLUTTER_KINDS = ("none", "poster", "objects", "plant", "lamp", "pedestrian", "pole", "vegetation", "light_pool")
+# New kinds go at the end: the codes are stored in the clutter_kind PNGs.
+CLUTTER_KINDS = ("none", "poster", "objects", "plant", "lamp", "pedestrian", "pole", "vegetation", "light_pool",
+                 "shadow")
 # Appearance clutter: flat, the ground truth is the surface it hangs on, so removing it and
 # completing from the surroundings is also right for depth (the paper's frames on walls).
 # Every other kind has depth relief that the ground truth keeps: removing it hides real geometry.
-APPEARANCE_KINDS = ("poster", "light_pool")
+APPEARANCE_KINDS = ("poster", "light_pool", "shadow")
 
 
 def kind_code(kind: str) -> int:
     return CLUTTER_KINDS.index(kind)
 MAX_ATTEMPTS = 40
 OVERSHOOT = 0.03
+DEFAULT_CLUTTER_STRENGTH = 1.0  # the schema's default of data.synthrooms.<family>.clutter_strength
+
+
+@dataclass(frozen=True)
+class ClutterDial:
+    """How strongly the real domain's clutter misleads (see the module docstring); 1 = the original."""
+
+    strength: float = DEFAULT_CLUTTER_STRENGTH
+
+    def __post_init__(self):
+        if not (self.strength >= 0 and np.isfinite(self.strength)):
+            raise ValueError(f"clutter_strength {self.strength!r}: expected a finite number >= 0")
+
+    @property
+    def coverage_scale(self) -> float:
+        """Factor on the per-image coverage target (0 = no clutter)."""
+        return min(self.strength, 1.0)
+
+    @property
+    def light_gain(self) -> float:
+        """Factor on a light spot's extra light: 1 up to level 1, then -0.3 x level (a shadow)."""
+        return 1.0 if self.strength <= 1.0 else -0.3 * self.strength
+
+    @property
+    def off_floor_share(self) -> float:
+        """Probability that a spot lands on a wall or a furniture top instead of the floor."""
+        return 1.0 - 1.0 / max(self.strength, 1.0)
+
+    @property
+    def spot_kind(self) -> str:
+        return "light_pool" if self.light_gain > 0 else "shadow"
 
 NEON = [
     (1.0, 0.15, 0.55), (0.1, 0.9, 0.9), (1.0, 0.85, 0.05), (0.55, 0.1, 0.95),
@@ -93,8 +138,9 @@ class ClutterSampler:
     """Adds clutter items to a copy of the clean hit buffer while tracking the covered area."""
 
     def __init__(self, scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
-                 materials: dict[str, Material]):
+                 materials: dict[str, Material], dial: ClutterDial = ClutterDial()):
         self.scene = scene
+        self.dial = dial
         self.materials = materials  # the scene's own materials (a light pool lights the floor's)
         self.clean = clean
         self.surfaces = surfaces
@@ -153,6 +199,7 @@ class ClutterSampler:
 
     def run(self, sample_item) -> None:
         target = float(np.clip(self.rng.normal(MEAN_COVERAGE, 0.035), MIN_COVERAGE + 0.01, MAX_COVERAGE - 0.03))
+        target *= self.dial.coverage_scale  # exact at level 1 (x 1.0); level 0: no item is added
         for _ in range(MAX_ATTEMPTS):
             if self.coverage() >= target:
                 break
@@ -183,7 +230,12 @@ def _poster(s: ClutterSampler, k: int) -> ClutterItem | None:
 
 
 def _light_pool(s: ClutterSampler, k: int) -> ClutterItem | None:
-    """A rectangular pool of spotlight on the floor: the floor's material under extra light."""
+    """A rectangular pool of spotlight on the floor: the floor's material under extra light.
+
+    Above level 1 the spots are shadows, and some land on a wall or a furniture top (the dial
+    draws that choice only then, so level 1 consumes the clutter stream exactly as before)."""
+    if s.dial.off_floor_share > 0 and s.rng.random() < s.dial.off_floor_share:
+        return _off_floor_spot(s, k)
     anchor = s._anchor({"floor"}, (0.8, 7.0))
     if anchor is None:
         return None
@@ -193,10 +245,30 @@ def _light_pool(s: ClutterSampler, k: int) -> ClutterItem | None:
     w, d = s.rng.uniform(0.7, 1.8), s.rng.uniform(0.7, 1.8)
     uc = float(np.clip(point[0], -room_w / 2 + w / 2 + 0.05, room_w / 2 - w / 2 - 0.05))
     vc = float(np.clip(point[2], d / 2 + 0.05, room_l - d / 2 - 0.05))
-    role = f"light_pool:{k}"
-    mat = dataclasses.replace(s.materials["floor"], clutter=True, spotlight=float(s.rng.uniform(0.8, 2.0)))
+    role = f"{s.dial.spot_kind}:{k}"
+    light = float(s.rng.uniform(0.8, 2.0)) * s.dial.light_gain
+    mat = dataclasses.replace(s.materials["floor"], clutter=True, spotlight=light)
     decal = Decal(int(s.clean.prim[p]), face, (uc - w / 2, uc + w / 2), (vc - d / 2, vc + d / 2), role)
-    return ClutterItem("light_pool", decals=[decal], materials={role: mat})
+    return ClutterItem(s.dial.spot_kind, decals=[decal], materials={role: mat})
+
+
+def _off_floor_spot(s: ClutterSampler, k: int) -> ClutterItem | None:
+    """A spot (above level 1: a shadow) on a wall or a furniture top: its own material, relit (flat)."""
+    classes = {"wall"} if s.rng.random() < 0.6 else {"furniture_top"}
+    anchor = s._anchor(classes, (0.8, 9.0))
+    if anchor is None:
+        return None
+    p, point = anchor
+    face = int(s.clean.face[p])
+    ua, va = tangent_axes(face)
+    w, h = s.rng.uniform(0.5, 1.4), s.rng.uniform(0.4, 1.1)
+    surface_role = s.surfaces.roles[int(s.surfaces.role_index[p])]
+    role = f"{s.dial.spot_kind}:{k}"
+    light = float(s.rng.uniform(0.8, 2.0)) * s.dial.light_gain
+    mat = dataclasses.replace(s.materials[surface_role], clutter=True, spotlight=light)
+    u, v = float(point[ua]), float(point[va])
+    decal = Decal(int(s.clean.prim[p]), face, (u - w / 2, u + w / 2), (v - h / 2, v + h / 2), role)
+    return ClutterItem(s.dial.spot_kind, decals=[decal], materials={role: mat})
 
 
 def _object_group(s: ClutterSampler, k: int) -> ClutterItem | None:
@@ -320,7 +392,7 @@ OUTDOOR_ITEMS = ((_pedestrian, 0.35), (_pole, 0.25), (_vegetation, 0.4))
 
 
 def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
-                materials: dict[str, Material]) -> ClutterSampler:
+                materials: dict[str, Material], dial: ClutterDial = ClutterDial()) -> ClutterSampler:
     """Sample clutter for a real image; returns the sampler (items, buffer, extra primitives)."""
     table = INDOOR_ITEMS if scene.family == "indoor" else OUTDOOR_ITEMS
     makers = [m for m, _ in table]
@@ -331,6 +403,6 @@ def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.ra
         maker = makers[int(s.rng.choice(len(makers), p=probs / probs.sum()))]
         return maker(s, next(counter))
 
-    sampler = ClutterSampler(scene, clean, surfaces, rng, materials)
+    sampler = ClutterSampler(scene, clean, surfaces, rng, materials, dial)
     sampler.run(sample_item)
     return sampler

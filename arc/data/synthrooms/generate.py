@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from arc.data.preprocess import DEPTH_SCALE, FAMILY_MAX_DEPTH, depth_to_uint16
+from arc.data.synthrooms.clutter import DEFAULT_CLUTTER_STRENGTH
 from arc.data.synthrooms.sample import render_sample
 from arc.data.synthrooms.scenes import INDOOR_HFOV_DEG, OUTDOOR_HFOV_DEG
 from arc.errors import DataError
@@ -59,9 +60,9 @@ def _write_png(path: Path, image: np.ndarray) -> None:
 
 def _render_and_write(job) -> dict:
     """Worker: render one sample and write its PNGs; returns its statistics."""
-    family, split, index, seed, height, width, split_dir = job
+    family, split, index, seed, height, width, split_dir, clutter_strength = job
     domain = SPLIT_DOMAINS[split]
-    sample = render_sample(family, domain, derive_seed(seed, index), height, width)
+    sample = render_sample(family, domain, derive_seed(seed, index), height, width, clutter_strength)
     name = sample_name(index)
     split_dir = Path(split_dir)
     _write_png(split_dir / "rgb" / f"{name}.png", sample.rgb)
@@ -82,8 +83,11 @@ def _summary(values: list[float]) -> dict:
 
 
 def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, width: int, counts: dict[str, int],
-                       seed: int, workers: int = 1) -> dict:
-    """Render all splits of one family into ``out``; returns the meta dict (also written as meta.json)."""
+                       seed: int, workers: int = 1, clutter_strength: float = DEFAULT_CLUTTER_STRENGTH) -> dict:
+    """Render all splits of one family into ``out``; returns the meta dict (also written as meta.json).
+
+    ``clutter_strength``: the premise-strength dial (clutter.ClutterDial); recorded in meta.json
+    only when it is not the default, so a default benchmark's files are as before the dial."""
     if family not in FAMILIES:
         raise DataError(f"unknown SynthRooms family {family!r}; expected one of {', '.join(FAMILIES)}")
     unknown = set(counts) - set(SPLIT_DOMAINS)
@@ -95,6 +99,8 @@ def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, widt
     for split, n in counts.items():
         if n < 0:
             raise DataError(f"count for split {split} is {n}; expected a non-negative number")
+    if not (clutter_strength >= 0 and np.isfinite(clutter_strength)):
+        raise DataError(f"clutter_strength {clutter_strength!r}; expected a finite number >= 0 (0 = no clutter, 1 = default)")
 
     meta = {
         "format": FORMAT, "family": family, "height": height, "width": width, "seed": seed,
@@ -102,6 +108,8 @@ def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, widt
         "hfov_deg": INDOOR_HFOV_DEG if family == "indoor" else OUTDOOR_HFOV_DEG,
         "eval_only": list(EVAL_ONLY_FOLDERS), "splits": {},
     }
+    if clutter_strength != DEFAULT_CLUTTER_STRENGTH:
+        meta["clutter_strength"] = float(clutter_strength)
     with atomic_directory(out) as tmp:
         jobs = []
         for split, n in counts.items():
@@ -111,7 +119,7 @@ def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, widt
             for folder in folders:
                 (split_dir / folder).mkdir(parents=True)
             meta["splits"][split] = {"domain": SPLIT_DOMAINS[split], "count": n, "seed": s_seed}
-            jobs += [(family, split, i, s_seed, height, width, str(split_dir)) for i in range(n)]
+            jobs += [(family, split, i, s_seed, height, width, str(split_dir), clutter_strength) for i in range(n)]
         if workers > 1 and len(jobs) > 1:
             ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
             with ctx.Pool(workers) as pool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arc.data.synthrooms.clutter import add_clutter, dilate, kind_code
+from arc.data.synthrooms.clutter import DEFAULT_CLUTTER_STRENGTH, ClutterDial, add_clutter, dilate, kind_code
 from arc.data.synthrooms.geometry import NO_HIT, HitBuffer
 from arc.data.synthrooms.materials import assign_materials, role_class
 from arc.data.synthrooms.render import (
@@ -48,7 +48,9 @@ def _scene_roles(scene: Scene) -> list[str]:
     return [r for roles in scene.face_roles for r in roles] + [d.role for d in scene.decals]
 
 
-def render_sample(family: str, domain: str, seed: int, height: int, width: int) -> Sample:
+def render_sample(family: str, domain: str, seed: int, height: int, width: int,
+                  clutter_strength: float = DEFAULT_CLUTTER_STRENGTH) -> Sample:
+    """``clutter_strength``: the premise-strength dial of the real domain's clutter (clutter.ClutterDial)."""
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}; expected one of {DOMAINS}")
     rng = _streams(seed)
@@ -67,7 +69,7 @@ def render_sample(family: str, domain: str, seed: int, height: int, width: int) 
         depth = _dense_depth(scene, clean)
         return Sample(rgb, depth, info={"valid_fraction": float((depth > 0).mean()), "clutter_items": []})
 
-    sampler = add_clutter(scene, clean, clean_surfaces, rng["clutter"], materials)
+    sampler = add_clutter(scene, clean, clean_surfaces, rng["clutter"], materials, ClutterDial(clutter_strength))
     cluttered = dataclasses.replace(
         scene,
         primitives=scene.primitives + [p for p, _ in sampler.extra_prims],

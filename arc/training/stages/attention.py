@@ -100,7 +100,11 @@ def run(
     rho: float | None = None,
     resume: bool = True,
     hooks: Sequence[Hook] = (),
+    step_probe=None,
 ) -> dict:
+    """``step_probe`` (diagnostics, e.g. arc.diagnostics.stage3_probe; objective cyclegan): called every
+    step with ctx, nets, logits (A's, with their graph), mask, x_r, x_s, fakes and the loss terms, after
+    the terms and before the total; it may replace a term in ``losses`` (a counterfactual)."""
     cfg = section(params, "training", STAGE)
     epochs = check_epochs(cfg.get("epochs"), f"training.{STAGE}.epochs")
     tau_start, tau_end = temperature_settings(params)
@@ -186,9 +190,12 @@ def run(
         for name in attention_cyclegan.DISCRIMINATORS:
             nets[name].requires_grad_(False)
         with ctx.runtime.autocast():
-            mask = gumbel_sigmoid(nets["attention"](x_r), tau, generator=ctx.generator, noise_cell=noise_cell, noise=noise, fp32=fp32)
+            logits = nets["attention"](x_r)
+            mask = gumbel_sigmoid(logits, tau, generator=ctx.generator, noise_cell=noise_cell, noise=noise, fp32=fp32)
             fakes, losses = attention_cyclegan.generator_losses(nets, gan, mask, x_r, x_s)
             losses["kl"] = kl_sparsity(mask.float(), kl_rho, per_image=per_image_kl)
+            if step_probe is not None:
+                step_probe(ctx=ctx, nets=nets, logits=logits, mask=mask, x_r=x_r, x_s=x_s, fakes=fakes, losses=losses)
             total = (losses["gan_r2s"] + losses["gan_s2r"] + lambda_cycle * losses["cycle"]
                      + lambda_identity * losses["identity"] + lambda_kl * losses["kl"])
         optimize(total, optimizers["attention"], optimizers["cyclegan_generators"])

@@ -1,0 +1,217 @@
+"""``arc diagnose ...``: the diagnostics behind the findings (see arc.diagnostics), in a workflow directory.
+
+Networks are named by their run folder (``--depth syn_only --translator translator --seed 0`` reads
+runs/<benchmark>/seed0/<folder>/checkpoint.pt, the workflow's layout) or given as a checkpoint path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from arc.errors import ConfigError
+
+
+def _checkpoint(work, seed: int, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if value.endswith(".pt") or Path(value).is_file():
+        return Path(value)
+    return work.checkpoint(seed, value)
+
+
+def _setup(args):
+    import torch
+
+    from arc.config import load_params
+    from arc.diagnostics.layout import Workdir
+
+    torch.set_num_threads(args.threads)
+    params = load_params(Path(args.root) / args.params)
+    return params, Workdir.of(params, args.root)
+
+
+def _common(p: argparse.ArgumentParser, *, networks: bool = True) -> None:
+    p.add_argument("--params", default="params.yaml", help="relative to --root")
+    p.add_argument("--root", default=".", help="the workflow directory (data/cache, runs/, results/)")
+    p.add_argument("--threads", type=int, default=2)
+    if networks:
+        p.add_argument("--seed", type=int, default=0, help="training seed of the run folders")
+        p.add_argument("--depth", default="syn_only", help="run folder (or checkpoint.pt) of the fixed D")
+        p.add_argument("--translator", default=None, help="run folder (or checkpoint.pt) of T: measure through T")
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    from arc.utils.atomic import atomic_write_text
+    import io
+
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
+    atomic_write_text(path, buffer.getvalue())
+
+
+def run_ceiling(args) -> int:
+    from arc.diagnostics.ceiling import error_ceiling, format_ceiling
+    from arc.diagnostics.depth_error import load_fixed, load_split
+
+    params, work = _setup(args)
+    split = load_split(work.split(args.split))
+    translator = _checkpoint(work, args.seed, args.translator)
+    result = error_ceiling(load_fixed(_checkpoint(work, args.seed, args.depth), "depth", params), split,
+                           float(params["rho"]), smooth=args.smooth,
+                           translator=load_fixed(translator, "translator", params) if translator else None)
+    print(format_ceiling(result, args.split, split, float(params["rho"]), translator is not None))
+    return 0
+
+
+def run_optimum(args) -> int:
+    from arc.diagnostics.depth_error import load_fixed, load_split
+    from arc.diagnostics.objective import format_optimum, objective_optimum
+
+    params, work = _setup(args)
+    split = load_split(work.split(args.split))
+    translator = _checkpoint(work, args.seed, args.translator)
+    attention = _checkpoint(work, args.seed, args.attention)
+    rho = float(params["rho"])
+    result = objective_optimum(
+        load_fixed(_checkpoint(work, args.seed, args.depth), "depth", params), split, rho,
+        float(params["training"]["attention"]["lambda_kl"]),
+        translator=load_fixed(translator, "translator", params) if translator else None,
+        attention=load_fixed(attention, "attention", params) if attention else None,
+        fill=args.fill, loss=args.loss, steps=args.steps, cell=args.cell)
+    print(f"{args.split}: {len(split.x)} images, fill {args.fill}, depth term {args.loss}, rho {rho}, {args.steps} steps "
+          f"on {args.cell}x{args.cell} cells")
+    print(format_optimum(result))
+    return 0
+
+
+def run_oracle(args) -> int:
+    from arc.diagnostics.depth_error import load_split
+    from arc.diagnostics.oracle_target import format_records, train_on_oracle_target
+
+    params, work = _setup(args)
+    records = train_on_oracle_target(params, load_split(work.split("real_train")), load_split(work.split("real_val")),
+                                     args.epochs, rho=float(params["rho"]))
+    print(format_records(records))
+    return 0
+
+
+def run_patches(args) -> int:
+    import numpy as np
+
+    from arc.data.cache import open_cache
+    from arc.diagnostics.depth_error import load_fixed
+    from arc.diagnostics.patches import format_sensitivity, patch_sensitivity
+
+    params, work = _setup(args)
+    split = open_cache(work.split(args.split))
+    twin = np.asarray(split.array("clean_rgb"))
+    gt = np.stack([split.depth_m(i) for i in range(len(twin))])
+    for name in args.depths:
+        path = _checkpoint(work, args.seed, name)
+        result = patch_sensitivity(load_fixed(path, "depth", params), twin, gt, float(split.manifest["max_depth"]))
+        print(format_sensitivity(result, path.parent.name))
+    return 0
+
+
+def run_stage3(args) -> int:
+    from arc.diagnostics.stage3_probe import run_probe
+
+    params, work = _setup(args)
+    if args.epochs is not None:
+        params["training"]["attention"]["epochs"] = args.epochs
+    out = Path(args.out)
+    summary, probe = run_probe(params, data_dir=work.cache(), depth=_checkpoint(work, args.seed, args.depth), seed=args.seed, out_dir=out, rho=args.rho,
+                               cycle_mask=not args.no_cycle_mask)
+    _write_csv(out / "steps.csv", probe.steps)
+    _write_csv(out / "epochs.csv", probe.epochs)
+    print({"seconds": round(summary["seconds"], 1), "val": summary["val"]})
+    for row in probe.epochs:
+        print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
+    return 0
+
+
+def run_real_val(args) -> int:
+    from arc.diagnostics.recipe import real_val_table, selected_real_val
+
+    tables = {}
+    for item in args.curves:
+        label, sep, path = item.partition("=")
+        if not sep:
+            raise ConfigError(f"{item!r}: expected LABEL=path/to/training_curves.csv")
+        tables[label] = selected_real_val(path)
+    print(real_val_table(tables))
+    return 0
+
+
+def run_seed_check(args) -> int:
+    from arc.diagnostics.layout import Workdir
+    from arc.diagnostics.recipe import seed_check
+
+    works = {}
+    for item in args.runs:
+        label, sep, path = item.partition("=")
+        if not sep:
+            raise ConfigError(f"{item!r}: expected LABEL=PATH of a working copy")
+        works[label] = Workdir(Path(path), args.benchmark)
+    print(seed_check(works, args.seeds, args.protocol or args.benchmark, f"rho{args.rho}", args.bootstrap))
+    return 0
+
+
+def register(subparsers) -> None:
+    top = subparsers.add_parser("diagnose", help="diagnostics behind docs/findings-synthrooms.md (arc.diagnostics)")
+    sub = top.add_subparsers(dest="diagnostic", required=True)
+
+    p = sub.add_parser("error-ceiling", help="an attention that removes D's largest errors (with ground truth)")
+    _common(p)
+    p.add_argument("--split", default="real_train")
+    p.add_argument("--smooth", type=int, default=3, help="box-smoothing radius (pixels)")
+    p.set_defaults(func=run_ceiling)
+
+    p = sub.add_parser("objective-optimum", help="free per-image masks optimised on A's objective")
+    _common(p)
+    p.add_argument("--attention", default=None, help="run folder (or checkpoint.pt) of A: score its mask too")
+    p.add_argument("--split", default="real_train")
+    p.add_argument("--fill", choices=("zero", "blur"), default="zero")
+    p.add_argument("--loss", choices=("l1", "scale_invariant"), default="l1")
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--cell", type=int, default=4)
+    p.set_defaults(func=run_optimum)
+
+    p = sub.add_parser("oracle-target", help="A's network trained on the true clutter mask")
+    _common(p, networks=False)
+    p.add_argument("--epochs", type=int, required=True)
+    p.set_defaults(func=run_oracle)
+
+    p = sub.add_parser("patch-sensitivity", help="patch interventions on clutter-free twins")
+    _common(p, networks=False)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", default="real_val")
+    p.add_argument("depths", nargs="+", help="run folders (or checkpoint.pt files) of the Ds to test")
+    p.set_defaults(func=run_patches)
+
+    p = sub.add_parser("stage3-probe", help="the authors'-recipe stage 3, step by step")
+    _common(p)
+    p.add_argument("--out", required=True, help="folder for steps.csv, epochs.csv and the stage's run")
+    p.add_argument("--rho", type=float, default=None)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--no-cycle-mask", action="store_true", help="counterfactual: unmasked real cycle loss")
+    p.set_defaults(func=run_stage3)
+
+    p = sub.add_parser("recipe-real-val", help="real_val RMS-log of every row from training_curves.csv files")
+    p.add_argument("curves", nargs="+", help="LABEL=path/to/training_curves.csv")
+    p.set_defaults(func=run_real_val)
+
+    p = sub.add_parser("recipe-seed-check", help="real_val / test numbers and Fig. 4 statistics of finished runs")
+    p.add_argument("runs", nargs="+", help="LABEL=PATH of a working copy")
+    p.add_argument("--benchmark", required=True)
+    p.add_argument("--seeds", type=int, nargs="+", required=True)
+    p.add_argument("--protocol", default=None, help="default: the benchmark's name (SynthRooms protocols)")
+    p.add_argument("--rho", default="0.85")
+    p.add_argument("--bootstrap", type=int, default=10000)
+    p.set_defaults(func=run_seed_check)

@@ -1,0 +1,124 @@
+"""The premise sweep (arc.reports.premise_sweep): per-level params and folders, summaries, the report."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from arc.errors import ConfigError
+from arc.reports import premise_sweep as sweep
+from test_evaluation_fakes import uniform_metrics, write_fake_run
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def params():
+    return yaml.safe_load((REPO / "params.yaml").read_text())
+
+
+def test_level_params_change_only_the_dial_and_the_rho_sweep(params):
+    level = sweep.level_params(params, 2.0)
+    assert level["data"]["synthrooms"]["indoor"]["clutter_strength"] == 2.0
+    assert level["rho_sweep"] == [params["rho"]]
+    rest = copy.deepcopy(level)
+    del rest["data"]["synthrooms"]["indoor"]["clutter_strength"]
+    rest["rho_sweep"] = params["rho_sweep"]
+    assert rest == params
+    assert "clutter_strength" not in params["data"]["synthrooms"]["indoor"]  # the input is not changed
+    with pytest.raises(ConfigError, match=">= 3 training seeds"):
+        sweep.level_params({**params, "seeds": [0, 1]}, 1.0)
+    with pytest.raises(ConfigError, match="SynthRooms"):
+        sweep.level_params({**params, "benchmark": "nyu-pbrs"}, 1.0)
+    with pytest.raises(ConfigError, match=">= 0"):
+        sweep.level_params(params, -1.0)
+
+
+def test_level_folder_is_rewritten_only_when_its_settings_change(params, tmp_path):
+    folder = sweep.prepare_level(params, 3.0, repo=REPO, root=tmp_path)
+    assert folder == tmp_path / "level3"
+    assert all((folder / name).is_symlink() and (folder / name).resolve() == (REPO / name).resolve() for name in sweep.LINKED)
+    written = yaml.safe_load((folder / "params.yaml").read_text())
+    assert written["data"]["synthrooms"]["indoor"]["clutter_strength"] == 3.0
+    os.utime(folder / "params.yaml", (1, 1))
+    sweep.prepare_level(params, 3.0, repo=REPO, root=tmp_path)
+    assert (folder / "params.yaml").stat().st_mtime == 1  # same content: untouched, the level does not rerun
+    sweep.prepare_level({**params, "rho": 0.9}, 3.0, repo=REPO, root=tmp_path)
+    assert (folder / "params.yaml").stat().st_mtime > 1
+    assert sweep.level_tag(0.5) == "level0.5" and sweep.level_tag(2) == "level2"
+
+
+def test_level_targets_are_the_ladders_results(params):
+    targets = sweep.level_targets(params)
+    assert len(targets) == 7 * len(params["seeds"])
+    assert "results/synthrooms-indoor/seed2/arc_full-rho0.85" in targets
+    assert "results/synthrooms-indoor/seed0/oracle_mask" in targets
+
+
+def _premise_frame(twin_by_seed):
+    rows = []
+    for seed, value in enumerate(twin_by_seed):
+        rows.append({"setting": "mix D", "seed": seed, "intervention": "twin", "rms_log_change_pct": value})
+        rows.append({"setting": "A's D (syn_only) through T, translated A", "seed": seed, "intervention": "twin",
+                     "rms_log_change_pct": 2 * value})
+    return pd.DataFrame(rows)
+
+
+def _fake_level(root: Path, shift: dict[str, float]):
+    """Three seeds, four images; every rung = mix + fine-tuning + its shift on every image."""
+    methods = sweep.rung_methods({"rho": 0.85})
+    base = [0.30, 0.20, 0.40, 0.25]
+    for seed in range(3):
+        for method in methods.values():
+            values = [v + shift.get(method, 0.0) + 0.001 * seed for v in base]
+            per_sample = [{"name": f"img{i}", **uniform_metrics(0.5), "rms_log": v, "n_valid": 10} for i, v in enumerate(values)]
+            metrics = {**uniform_metrics(0.5), "rms_log": float(np.mean(values))}
+            path = write_fake_run(root, method, seed, metrics=metrics, per_sample=per_sample,
+                                  keep_rate=0.85 if "rho" in method else None, mask_iou=0.2 + 0.1 * seed if "rho" in method else None)
+            if "rho" in method:  # the AUC of A's logits, as the evaluation writes it
+                import json
+                info = json.loads((path / "metrics.json").read_text())
+                info["mask_logit_auc"] = 0.6
+                (path / "metrics.json").write_text(json.dumps(info))
+
+
+def test_summary_gains_over_the_control_and_a_beyond_t(params, tmp_path):
+    shift = {"mix": 0.02, "arc_t": -0.01, "arc_at-rho0.85": -0.03, "arc_full-rho0.85": -0.04,
+             "oracle_declutter": -0.05, "oracle_mask": -0.06}
+    _fake_level(tmp_path, shift)
+    summary = sweep.summarise_level(tmp_path, _premise_frame([-4.0, -6.0, -8.0]), 2.0, params, n_bootstrap=200, seed=0)
+    assert summary["level"] == 2.0 and summary["n_seeds"] == 3
+    assert summary["premise_twin_pct"] == pytest.approx(-6.0) and summary["premise_twin_pct_std"] == pytest.approx(2.0)
+    assert summary["a_depth_twin_pct"] == pytest.approx(-12.0)
+    rungs = {(r["rung"], r["baseline"]): r for r in summary["rungs"]}
+    assert rungs[("ARC: full", "mix_ft")]["gain"] == pytest.approx(-0.04)
+    assert rungs[("mix", "mix_ft")]["gain"] == pytest.approx(0.02)
+    assert rungs[("ARC: A&T", "arc_t")]["gain"] == pytest.approx(-0.02)
+    assert rungs[("oracle mask", "arc_t")]["gain"] == pytest.approx(-0.05)
+    # every image moves by the same amount: the bootstrap interval is that amount
+    full = rungs[("ARC: full", "mix_ft")]
+    assert full["ci95_low"] == pytest.approx(-0.04) and full["ci95_high"] == pytest.approx(-0.04)
+    assert summary["attention"]["ARC: full"] == {"mask_iou": pytest.approx(0.3), "mask_logit_auc": pytest.approx(0.6)}
+    mix = np.mean([0.30, 0.20, 0.40, 0.25]) + 0.02 + 0.001
+    assert summary["test_twin_pct"] == pytest.approx(100 * ((mix - 0.07) / mix - 1))
+
+
+def test_sweep_report_one_row_per_level_and_rung(params, tmp_path):
+    summaries = []
+    for level, twin in ((0.0, 0.0), (3.0, -9.0)):
+        _fake_level(tmp_path / str(level), {"arc_full-rho0.85": -0.01 * level})
+        summaries.append(sweep.summarise_level(tmp_path / str(level), _premise_frame([twin] * 3), level, params,
+                                               n_bootstrap=100, seed=0))
+    frame = sweep.write_sweep_report(summaries[::-1], tmp_path / "reports" / "premise_sweep.csv")
+    assert frame["level"].tolist()[0] == 0.0 and set(frame["level"]) == {0.0, 3.0}
+    assert len(frame) == 2 * 9  # 6 rungs against mix + fine-tuning, 3 against ARC:T
+    written = pd.read_csv(tmp_path / "reports" / "premise_sweep.csv")
+    full = written[(written["rung"] == "ARC: full") & (written["baseline"] == "mix_ft")].set_index("level")["gain"]
+    assert full[0.0] == pytest.approx(0.0, abs=1e-9) and full[3.0] == pytest.approx(-0.03)
+    assert (tmp_path / "reports" / "premise_sweep.png").read_bytes()[:4] == b"\x89PNG"
