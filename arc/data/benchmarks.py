@@ -49,7 +49,6 @@ def prepare_source(params: dict, out: str | os.PathLike) -> Path:
 
 
 def _generate_synthrooms(params: dict, out: Path) -> Path:
-    from arc.data.synthrooms.clutter import DEFAULT_CLUTTER_STRENGTH
     from arc.data.synthrooms.generate import generate_benchmark
 
     family = SYNTHROOMS_FAMILY[params["benchmark"]]
@@ -57,7 +56,7 @@ def _generate_synthrooms(params: dict, out: Path) -> Path:
     counts = {split: sizes[f"n_{split}"] for split in SPLITS}
     meta = generate_benchmark(family, out, height=sizes["height"], width=sizes["width"], counts=counts,
                               seed=params["seed"], workers=min(2, os.cpu_count() or 1),
-                              clutter_strength=sizes.get("clutter_strength", DEFAULT_CLUTTER_STRENGTH))
+                              clutter_strength=setting(params, f"data.synthrooms.{family}.clutter_strength"))
     for split, info in meta["splits"].items():
         clutter = info.get("clutter_fraction", {}).get("mean")
         print(f"{split}: {info['count']} images, valid depth {info['valid_fraction'].get('mean')}"

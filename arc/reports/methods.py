@@ -2,7 +2,7 @@
 
 Result folders are named by row, with the sparsity appended for rows that
 have an attention module (``arc_full-rho0.85``; the suffix is
-``arc.config.rho_tag``). The row name without the suffix is the *base* name,
+``arc.stage_table.rho_tag``). The row name without the suffix is the *base* name,
 which is what the paper's tables list.
 """
 

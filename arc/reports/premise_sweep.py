@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from arc.config import rho_tag
+from arc.stage_table import rho_tag
 from arc.errors import ConfigError, DataError
 from arc.utils.atomic import atomic_write_json, atomic_write_text
 

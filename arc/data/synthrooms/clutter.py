@@ -36,6 +36,7 @@ import numpy as np
 from arc.data.synthrooms.geometry import Box, HitBuffer, Sphere
 from arc.data.synthrooms.materials import Material, role_class
 from arc.data.synthrooms.posters import sample_poster
+from arc.settings import schema_default
 from arc.data.synthrooms.render import SurfaceMap
 from arc.data.synthrooms.scenes import Decal, Scene, tangent_axes
 
@@ -56,7 +57,9 @@ def kind_code(kind: str) -> int:
     return CLUTTER_KINDS.index(kind)
 MAX_ATTEMPTS = 40
 OVERSHOOT = 0.03
-DEFAULT_CLUTTER_STRENGTH = 1.0  # the schema's default of data.synthrooms.<family>.clutter_strength
+# The generator's own default: the schema's default of data.synthrooms.<family>.clutter_strength
+# (checked equal by tests/test_premise_dial.py), for the generator called outside the workflow.
+DEFAULT_CLUTTER_STRENGTH = float(schema_default("data.synthrooms.indoor.clutter_strength"))
 
 
 @dataclass(frozen=True)
