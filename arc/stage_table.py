@@ -280,7 +280,7 @@ def attention_reads(params: dict) -> dict[str, bool]:
     depth_row = setting(params, "training.attention.depth_row")
     depth_source = ((params.get("rows") or {}).get(depth_row) or {}).get("depth_source", depth_row)
     return {"rho": not own_rho, "depth": not cyclegan, "translator": not cyclegan,
-            "depth_folder": DEPTH_RUN.get(depth_source, depth_row)}
+            "depth_folder": DEPTH_RUN.get(depth_source, depth_row), "depth_source": depth_source}
 
 
 def _plan(spec: dict, row: str, rho, tag: str, reads: dict) -> list[StageStep]:
@@ -300,7 +300,10 @@ def _plan(spec: dict, row: str, rho, tag: str, reads: dict) -> list[StageStep]:
             made["translator"] = step.name
         elif stage == "attention":
             needs = {k: made[k] for k in ("depth", "translator") if k in made and reads[k]}
-            if "depth" in needs:
+            if "depth" in needs and reads["depth_folder"] != made["depth"]:
+                # A learns against another row's D (training.attention.depth_row): that D is a step of
+                # this row too (the same job as that row's depth stage), so a row trains on its own
+                steps.append(StageStep("depth", reads["depth_folder"], {"source": reads["depth_source"]}))
                 needs["depth"] = reads["depth_folder"]
             a_t = "_t" if "translator" in needs else ""
             a_rho = f"-{tag}" if reads["rho"] else ""

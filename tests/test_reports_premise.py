@@ -24,6 +24,7 @@ def test_settings_follow_the_rows_and_the_attention_depth_row(demo_params):
     params = copy.deepcopy(demo_params)
     params["training"]["attention"]["depth_row"] = "mix"
     params["rows"] = {k: v for k, v in params["rows"].items() if k not in ("arc_a", "arc_ai")}  # no raw A left
+    params["rho"] = 0.9  # A's folder as the row plans name it at the Table-2 rho
     assert [s.folders() for s in premise_settings(params, "rho0.9")] == [["mix"], ["mix", "translator", "attention_t-rho0.9"]]
     del params["rows"]["mix"]
     with pytest.raises(ConfigError, match="rows.mix"):

@@ -73,17 +73,21 @@ def test_peer_plans_start_from_the_translator_stage_where_the_peer_does():
 
 
 def test_arc_full_plan_names_and_upstreams():
-    steps = plan_row(tiny_params(), "arc_full")
+    params = tiny_params()
+    steps = plan_row(params, "arc_full")
+    # A is trained against the D of training.attention.depth_row (here syn_only): a step of the row
+    assert params["training"]["attention"]["depth_row"] == "syn_only"
     assert [(s.stage, s.name) for s in steps] == [
         ("depth", "mix"),
         ("translator", "translator"),
+        ("depth", "syn_only"),
         ("attention", "attention_t-rho0.85"),
         ("inpainting", "inpainting_t-rho0.85"),
         ("finetune", "arc_full-rho0.85"),
     ]
-    assert steps[2].needs == {"depth": "mix", "translator": "translator"}
-    assert steps[3].needs == {"attention": "attention_t-rho0.85", "translator": "translator"}
-    assert steps[4].needs == {
+    assert steps[3].needs == {"depth": "syn_only", "translator": "translator"}
+    assert steps[4].needs == {"attention": "attention_t-rho0.85", "translator": "translator"}
+    assert steps[5].needs == {
         "depth": "mix",
         "translator": "translator",
         "attention": "attention_t-rho0.85",
