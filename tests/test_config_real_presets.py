@@ -63,6 +63,14 @@ def test_real_presets_say_what_they_found(tmp_path, capsys, nyu_tree, kitti_tree
     assert "found data.pbrs.root: 8 RGB+depth pairs in 3 houses; sampled 6" in out
     code, out, err = _validate(tmp_path, capsys, _params("paper-kitti", kitti_tree, **KITTI_OK))
     assert code == 0, err
+    # paper-kitti scores its raw LiDAR (data.kitti.lidar_gt: true); the annotated maps are an also-protocol
+    assert "found data.kitti.test_list: 697 frames, all evaluated against their raw LiDAR" in out
+    assert "652 also have annotated depth" in out
+    annotated_only = _params("paper-kitti", kitti_tree, **KITTI_OK)
+    annotated_only["data"]["kitti"]["lidar_gt"] = False
+    annotated_only["evaluation"] = {**annotated_only["evaluation"], "protocol": "kitti-standard", "also_protocols": []}
+    code, out, err = _validate(tmp_path, capsys, annotated_only)
+    assert code == 0, err
     assert "found data.kitti.test_list: 697 frames; 652 with annotated depth are evaluated, 45 skipped" in out
     assert "data_depth_annotated" in out  # the annotated tree beside the raw one was found
     assert "found data.vkitti.root: Virtual KITTI 1.3.1, 10 frames: clone 2, 15-deg-left 2" in out
@@ -131,6 +139,9 @@ def test_kitti_test_frames_without_rgb_or_without_any_annotation(tmp_path, capsy
     params["data"]["kitti"]["test_list"] = str(test_list)
     code, _, err = _validate(tmp_path, capsys, params)
     assert code == 2 and "1 of the 2 test frames" in err and "have no raw RGB" in err and "drive_0999" in err
+    # scored on the annotated maps (not paper-kitti's raw LiDAR): a frame without any annotation
+    params["data"]["kitti"]["lidar_gt"] = False
+    params["evaluation"] = {**params["evaluation"], "protocol": "kitti-standard", "also_protocols": []}
     test_list.write_text("2011_09_26/2011_09_26_drive_0009_sync 0000000000 l\n")  # never annotated
     code, _, err = _validate(tmp_path, capsys, params)
     assert code == 2 and "none of the 1 test frames" in err and "has annotated depth" in err
@@ -138,6 +149,7 @@ def test_kitti_test_frames_without_rgb_or_without_any_annotation(tmp_path, capsy
 
 def test_prepare_source_skips_and_lists_eigen_frames_without_annotation(tmp_path, kitti_tree):
     params = _params("paper-kitti", kitti_tree, **KITTI_OK)
+    params["data"]["kitti"]["lidar_gt"] = False  # scored on the annotated maps (paper-kitti: the raw LiDAR)
     out = prepare_source(params, tmp_path / "source")
     source = json.loads((out / "source.json").read_text())
     test = source["splits"]["real_test"]
