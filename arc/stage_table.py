@@ -159,8 +159,15 @@ def evaluate_settings(params: Mapping) -> tuple[str, ...]:
     return ("runtime", "evaluation.protocol", *also)
 
 
-# What the reports read (every report job): which results exist follows from these.
+# What the data jobs read.
+PREPARE_SOURCE_SETTINGS = ("benchmark", "seed", "data")
+BUILD_CACHE_SETTINGS = ("benchmark", "data")
+# What the reports read (every report job): which results exist follows from these; the rho figure
+# reads the sweep too, the premise report the D that A learnt against.
 REPORT_SETTINGS = ("benchmark", "seeds", "rows", "rho", "evaluation")
+RHO_FIGURE_SETTINGS = (*REPORT_SETTINGS, "rho_sweep")
+PREMISE_REPORT_SETTINGS = (*REPORT_SETTINGS, "training.attention.depth_row")
+TRAINING_CURVES_SETTINGS = ("benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation")
 # The row trained at every rho of rho_sweep (Fig. 3); its run at `rho` is Table 2's ARC: full.
 SWEPT_ROW = "arc_full"
 

@@ -33,7 +33,17 @@ from arc.errors import ConfigError  # noqa: E402
 from arc.dag import evaluation_jobs, training_jobs  # noqa: E402
 from arc.reports.paper import is_embedded_benchmark  # noqa: E402
 from arc.reports.tables import also_table_paths  # noqa: E402
-from arc.stage_table import CODE_DATA, CODE_REPORT, REPORT_SETTINGS, SWEPT_ROW, rho_tag  # noqa: E402
+from arc.stage_table import (  # noqa: E402
+    BUILD_CACHE_SETTINGS,
+    CODE_DATA,
+    CODE_REPORT,
+    PREMISE_REPORT_SETTINGS,
+    PREPARE_SOURCE_SETTINGS,
+    REPORT_SETTINGS,
+    RHO_FIGURE_SETTINGS,
+    SWEPT_ROW,
+    TRAINING_CURVES_SETTINGS,
+)
 from arc.utils.atomic import atomic_write_text  # noqa: E402
 
 STATIC = ROOT / "workflow" / "dvc_static.yaml"
@@ -75,10 +85,10 @@ def data_stages(params: dict) -> dict:
     return {
         "prepare_source": stage(
             f"python workflow/scripts/prepare_source.py --params params.yaml --benchmark {b} --out data/source/{b} --log logs/{b}/prepare_source.log",
-            [*CODE_DATA, "workflow/scripts/prepare_source.py"], ["benchmark", "seed", "data"], [f"data/source/{params['benchmark']}"]),
+            [*CODE_DATA, "workflow/scripts/prepare_source.py"], list(PREPARE_SOURCE_SETTINGS), [f"data/source/{params['benchmark']}"]),
         "build_cache": stage(
             f"python workflow/scripts/build_cache.py --params params.yaml --source data/source/{b} --out data/cache/{b} --log logs/{b}/build_cache.log",
-            [*CODE_DATA, "workflow/scripts/build_cache.py", f"data/source/{params['benchmark']}"], ["benchmark", "data"],
+            [*CODE_DATA, "workflow/scripts/build_cache.py", f"data/source/{params['benchmark']}"], list(BUILD_CACHE_SETTINGS),
             [f"data/cache/{params['benchmark']}"]),
     }
 
@@ -139,7 +149,7 @@ def report_stages(params: dict) -> dict:
             [f"data/cache/{b}"], uncached(f"reports/{mask}.csv", f"reports/{mask}.md", sidecar(mask))),
         "report_rho_figure": report(
             params, "report_rho_figure", "report_rho_figure.py", f"--out {quote(f'reports/{rho_fig}.png')}", [],
-            uncached(f"reports/{rho_fig}.png", sidecar(rho_fig)) + [f"reports/{rho_fig}.csv"], settings=[*REPORT_SETTINGS, "rho_sweep"]),
+            uncached(f"reports/{rho_fig}.png", sidecar(rho_fig)) + [f"reports/{rho_fig}.csv"], settings=RHO_FIGURE_SETTINGS),
         "report_per_sample_figure": report(
             params, "report_per_sample_figure", "report_per_sample_figure.py", f"--out {quote(f'reports/{per_sample}.png')}", [],
             uncached(f"reports/{per_sample}.png", f"reports/{per_sample}_by_baseline.png", sidecar(per_sample))
@@ -154,7 +164,7 @@ def report_stages(params: dict) -> dict:
             f" --log {quote(f'logs/{b}/report_training_curves.log')}",
             [*CODE_REPORT, "arc/training/rows.py", "arc/training/stages/__init__.py", "arc/losses/sparsity.py",
              curves_script, f"runs/{b}"],
-            ["benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"],
+            TRAINING_CURVES_SETTINGS,
             uncached(f"reports/{curves}.png", sidecar(curves)) + [f"reports/{curves}.csv"]),
     }
     if has_oracles(params):  # SynthRooms only (as PREMISE_REPORT in workflow/rules/common.smk), like the oracle rows
@@ -162,7 +172,7 @@ def report_stages(params: dict) -> dict:
             f"python workflow/scripts/report_premise.py --params params.yaml --runs {quote(f'runs/{b}')}"
             f" --split {quote(f'data/cache/{b}/real_val')} --out {quote(f'reports/{premise}.csv')} --log {quote(f'logs/{b}/report_premise.log')}",
             [*CODE_REPORT, "workflow/scripts/report_premise.py", f"data/cache/{b}", f"runs/{b}"],
-            [*REPORT_SETTINGS, "training.attention.depth_row"],
+            PREMISE_REPORT_SETTINGS,
             uncached(f"reports/{premise}.csv", f"reports/{premise}.md", sidecar(premise)) + [f"reports/{premise}.json"])
     return stages
 

@@ -9,6 +9,8 @@ from arc.reports.premise_report import premise_settings
 from arc.dag import evaluated_methods, evaluation_jobs, jobs_by_rule, row_method, training_jobs
 from arc.stage_table import CODE_DATA as STAGE_TABLE_CODE_DATA, CODE_REPORT as STAGE_TABLE_CODE_REPORT
 from arc.stage_table import SWEPT_ROW as STAGE_TABLE_SWEPT_ROW
+from arc.stage_table import (BUILD_CACHE_SETTINGS, PREMISE_REPORT_SETTINGS, PREPARE_SOURCE_SETTINGS, REPORT_SETTINGS,
+                             RHO_FIGURE_SETTINGS, TRAINING_CURVES_SETTINGS)
 
 # `config` is the validated reading of params.yaml (+ params.local.yaml): see the Snakefile.
 

@@ -8,7 +8,7 @@ rule prepare_source:
     output:
         directory(f"data/source/{B}"),
     params:
-        settings=settings("benchmark", "seed", "data"),
+        settings=settings(*PREPARE_SOURCE_SETTINGS),
     log:
         f"logs/{B}/prepare_source.log",
     threads: 1
@@ -26,7 +26,7 @@ rule build_cache:
     output:
         directory(f"data/cache/{B}"),
     params:
-        settings=settings("benchmark", "data"),
+        settings=settings(*BUILD_CACHE_SETTINGS),
     log:
         f"logs/{B}/build_cache.log",
     threads: 1

@@ -4,7 +4,6 @@
 # Each rule also writes reports/<name>.provenance.json (arc/reports/provenance.py): what the report
 # and the runs behind it ran on, kept out of the report files so that those compare byte-for-byte.
 
-REPORT_SETTINGS = ["benchmark", "seeds", "rows", "rho", "evaluation"]
 FULL = f"arc_full-{RHO_TAG}"
 OUTDOOR = B == "kitti-vkitti" or B == "synthrooms-outdoor"
 TABLE_CATEGORY = "Table 3" if OUTDOOR else "Table 2"
@@ -71,7 +70,7 @@ rule report_premise:
         json=in_report(report_path("premise", "json"), "premise", "Premise", "data (JSON)"),
         provenance=in_report(report_path("premise", "provenance.json"), "provenance", "Premise", "provenance (JSON)"),
     params:
-        settings=settings(*REPORT_SETTINGS, "training.attention.depth_row"),
+        settings=settings(*PREMISE_REPORT_SETTINGS),
     log:
         f"logs/{B}/report_premise.log",
     threads: 1
@@ -114,7 +113,7 @@ rule report_rho_figure:
         csv=in_report(report_path("rho_figure", "csv"), "rho_figure", "rho sweep", "data (CSV)"),
         provenance=in_report(report_path("rho_figure", "provenance.json"), "provenance", "rho sweep", "provenance (JSON)"),
     params:
-        settings=settings(*REPORT_SETTINGS, "rho_sweep"),
+        settings=settings(*RHO_FIGURE_SETTINGS),
     log:
         f"logs/{B}/report_rho_figure.log",
     threads: 1
@@ -189,7 +188,7 @@ rule report_training_curves:
         csv=in_report(report_path("training_curves", "csv"), "training_curves", "training curves", "data (CSV)"),
         provenance=in_report(report_path("training_curves", "provenance.json"), "provenance", "training curves", "provenance (JSON)"),
     params:
-        settings=settings("benchmark", "seeds", "rows", "rho", "rho_sweep", "training.validation"),
+        settings=settings(*TRAINING_CURVES_SETTINGS),
     log:
         f"logs/{B}/report_training_curves.log",
     threads: 1
