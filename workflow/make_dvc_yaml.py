@@ -77,7 +77,9 @@ def stage(cmd: str, deps: list[str], params: list[str], outs: list, **extra) -> 
 def check_stage() -> dict:
     return {"cmd": f"python workflow/make_dvc_yaml.py --check --stamp {CHECK_STAMP}",
             "deps": ["params.yaml", "workflow/make_dvc_yaml.py", *CODE_DATA[:-1]],
-            "outs": [{CHECK_STAMP: {"cache": False}}]}
+            # persist: DVC removes a stage's outputs before running it; a failed check must leave the
+            # stamp (and so every other stage) untouched
+            "outs": [{CHECK_STAMP: {"cache": False, "persist": True}}]}
 
 
 def data_stages(params: dict) -> dict:
