@@ -41,7 +41,9 @@ def test_stage_parser_is_reusable_by_workflow_scripts():
     )
     assert (args.row, args.depth, args.inpainter, args.seed, args.data) == ("arc_full", "a", "d", 2, None)
     with pytest.raises(SystemExit):
-        build_stage_parser("attention").parse_args(["--out", "o"])  # --depth is required
+        build_stage_parser("inpainting").parse_args(["--out", "o"])  # --attention is required
+    # --depth is optional for stage 3: the authors' cyclegan objective trains A without D
+    assert build_stage_parser("attention").parse_args(["--out", "o"]).depth is None
 
 
 def test_cli_error_is_one_line_and_exit_2(trained_row, tmp_path, capsys):
