@@ -5,7 +5,18 @@
 
 
 def _job(rule, w):
-    return TRAIN_JOBS[rule][(int(w.seed), w.name)]
+    """The planned job of an output; a seed outside `seeds` (asked for by path) is planned the same way."""
+    jobs, key = TRAIN_JOBS[rule], (int(w.seed), w.name)
+    if key not in jobs:
+        jobs.update(jobs_by_rule(training_jobs({**config, "seeds": [key[0]]})).get(rule, {}))
+    return jobs[key]
+
+
+def _evaluation_job(w):
+    key = (int(w.seed), w.name)
+    if key not in EVALUATE:
+        EVALUATE.update(jobs_by_rule(evaluation_jobs({**config, "seeds": [key[0]]}, ORACLE_ROWS))["evaluate"])
+    return EVALUATE[key]
 
 
 def _names(jobs):
@@ -44,14 +55,14 @@ EVALUATE = jobs_by_rule(EVAL_JOBS)["evaluate"]
 
 rule evaluate:
     input:
-        unpack(lambda w: _job_inputs(EVALUATE[(int(w.seed), w.name)])),
+        unpack(lambda w: _job_inputs(_evaluation_job(w))),
     output:
         directory(f"results/{B}/seed{{seed}}/{{name}}"),
     wildcard_constraints:
         name=_names(EVALUATE),
     params:
-        settings=lambda w: settings(*EVALUATE[(int(w.seed), w.name)].settings),
-        cmd=lambda w: EVALUATE[(int(w.seed), w.name)].cmd,
+        settings=lambda w: settings(*_evaluation_job(w).settings),
+        cmd=lambda w: _evaluation_job(w).cmd,
     log:
         f"logs/{B}/seed{{seed}}/evaluate-{{name}}.log",
     threads: THREADS
