@@ -32,7 +32,7 @@ rule premise_sweep_level:
         level=r"[0-9]+(\.[0-9]*[1-9])?",
     log:
         "logs/premise_sweep/level{level}.log",
-    threads: workflow.cores
+    threads: 64  # the level's nested DAG gets every core: Snakemake caps threads at --cores
     resources:
         mem_mb=MEM_TRAIN,
     shell:
