@@ -9,29 +9,25 @@ Every message names the file, the key and the allowed values.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import shutil
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from arc.errors import ConfigError
-from arc.settings import setting
+from arc.settings import SCHEMA_PATH, schema, setting
 from arc.stage_table import PEER_STAGES, check_row
 from arc.utils.strict_yaml import load_yaml
 
-SCHEMA_PATH = Path(__file__).with_name("params.schema.json")
 PRESET_DIR = Path("configs")
 # The DAG (Snakefile and dvc.yaml) has one branch per row under these names.
 TABLE_ROWS = ("syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", *PEER_STAGES)
 SYNTHROOMS_FAMILY = {"synthrooms-indoor": "indoor", "synthrooms-outdoor": "outdoor"}
 
 
-@lru_cache(maxsize=1)
 def _schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
+    return schema()
 
 
 def _key_path(error) -> str:

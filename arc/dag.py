@@ -128,7 +128,7 @@ def training_jobs(params: Mapping) -> list[Job]:
 
 def row_method(params: Mapping, row: str, rho: float | None = None) -> str:
     """The result folder of a row: rows with A carry their rho (``arc_full-rho0.85``)."""
-    if "A" in params["rows"][row]["modules"]:
+    if "A" in ((params.get("rows") or {}).get(row) or {}).get("modules", []):
         return f"{row}-{rho_tag(params['rho'] if rho is None else rho)}"
     return row
 

@@ -84,11 +84,9 @@ def row_training_keys(row: str | None) -> tuple[str, ...]:
 def _row_training_keys() -> tuple[str, ...]:
     """Every key of a row in the schema but those that only name it in reports (its label):
     editing those must not retrain anything."""
-    import json
-    from pathlib import Path
+    from arc.settings import schema
 
-    schema = json.loads((Path(__file__).with_name("params.schema.json")).read_text())
-    return tuple(key for key in schema["$defs"]["row"]["properties"] if key not in ROW_DISPLAY_KEYS)
+    return tuple(key for key in schema()["$defs"]["row"]["properties"] if key not in ROW_DISPLAY_KEYS)
 
 
 ROW_DISPLAY_KEYS = ("label",)

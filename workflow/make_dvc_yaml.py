@@ -35,6 +35,7 @@ from arc.reports.paper import is_embedded_benchmark  # noqa: E402
 from arc.reports.tables import also_table_paths  # noqa: E402
 from arc.stage_table import (  # noqa: E402
     BUILD_CACHE_SETTINGS,
+    CODE_COMMON,
     CODE_DATA,
     CODE_REPORT,
     PREMISE_REPORT_SETTINGS,
@@ -76,7 +77,7 @@ def stage(cmd: str, deps: list[str], params: list[str], outs: list, **extra) -> 
 
 def check_stage() -> dict:
     return {"cmd": f"python workflow/make_dvc_yaml.py --check --stamp {CHECK_STAMP}",
-            "deps": ["params.yaml", "workflow/make_dvc_yaml.py", *CODE_DATA[:-1]],
+            "deps": ["params.yaml", "workflow/make_dvc_yaml.py", *CODE_COMMON],
             # persist: DVC removes a stage's outputs before running it; a failed check must leave the
             # stamp (and so every other stage) untouched
             "outs": [{CHECK_STAMP: {"cache": False, "persist": True}}]}

@@ -58,15 +58,11 @@ def method_label(method: str, params: dict | None = None) -> str:
     return label
 
 
-def rows_with_attention(params: dict) -> set[str]:
-    return {name for name, row in (params.get("rows") or {}).items() if "A" in (row.get("modules") or [])}
-
-
 def result_name(row: str, params: dict, rho: float | None = None) -> str:
-    """Folder name of a Table-2 row: rows with A carry the rho suffix."""
-    if row in rows_with_attention(params):
-        return f"{row}-{rho_tag(params['rho'] if rho is None else rho)}"
-    return row
+    """Folder name of a Table-2 row: rows with A carry the rho suffix (the workflow's naming, arc.dag)."""
+    from arc.dag import row_method
+
+    return row_method(params, row, rho)
 
 
 def table_methods(params: dict) -> list[str]:

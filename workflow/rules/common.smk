@@ -6,7 +6,7 @@ from arc.settings import setting
 from arc.stage_table import rho_tag
 from arc.reports.paper import is_embedded_benchmark
 from arc.reports.premise_report import premise_settings
-from arc.dag import evaluated_methods, evaluation_jobs, jobs_by_rule, row_method, training_jobs
+from arc.dag import evaluated_methods, evaluation_jobs, jobs_by_rule, results_dir, row_method, runs_dir, training_jobs
 from arc.stage_table import CODE_DATA as STAGE_TABLE_CODE_DATA, CODE_REPORT as STAGE_TABLE_CODE_REPORT
 from arc.stage_table import SWEPT_ROW as STAGE_TABLE_SWEPT_ROW
 from arc.stage_table import (BUILD_CACHE_SETTINGS, PREMISE_REPORT_SETTINGS, PREPARE_SOURCE_SETTINGS, REPORT_SETTINGS,
@@ -71,11 +71,11 @@ def settings(*keys):
 
 def ckpt(seed, name):
     """The run folder of a stage (a directory output); its selected model is <folder>/checkpoint.pt."""
-    return f"runs/{B}/seed{seed}/{name}"
+    return f"{runs_dir(config, seed)}/{name}"
 
 
 def result(seed, method):
-    return f"results/{B}/seed{seed}/{method}"
+    return f"{results_dir(config, seed)}/{method}"
 
 
 def report_path(name, ext):
