@@ -54,7 +54,7 @@ TIMING_OUTSIDE = ("data_s", "validation_s", "checkpoint_resume_s", "checkpoint_s
 
 
 def rehearsal_params(preset: str, data: dict, *, steps: int, epochs: int, batch_size: int | None, vgg: Path,
-                     full_sweep: bool, mem_mb: int) -> dict:
+                     full_sweep: bool, mem_mb: int, threads: int | None) -> dict:
     import torch
 
     params = yaml.safe_load((REPO / "configs" / f"{preset}.yaml").read_text())
@@ -79,7 +79,15 @@ def rehearsal_params(preset: str, data: dict, *, steps: int, epochs: int, batch_
     runtime["device"] = "cuda" if cuda else "cpu"
     runtime["gpus_per_job"] = runtime.get("gpus_per_job", 1) if cuda else 0
     runtime["mem_mb_per_job"] = mem_mb
+    if threads is not None:
+        runtime["num_threads"] = threads
     return params
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 # --- Snakemake's log ---------------------------------------------------------------------------
@@ -226,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", default="all", help="Snakemake target (default all)")
     ap.add_argument("--omit-from", nargs="*", default=[], help="rules left out with everything after them (snakemake --omit-from)")
     ap.add_argument("--cores", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="runtime.num_threads (default: the preset's on CUDA; on a CPU, the CPUs shared by --cores jobs)")
     ap.add_argument("--mem-mb", type=int, default=12000, help="runtime.mem_mb_per_job (SLURM's --mem; default 12000)")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="also write the report here")
@@ -238,8 +248,13 @@ def main(argv: list[str] | None = None) -> int:
     data = {k: {**v, **counts.get(k, {})} for k, v in tree.items() if isinstance(v, dict)}
     preset = yaml.safe_load((REPO / "configs" / f"{args.preset}.yaml").read_text())
     vgg = realdata_tree.write_vgg_features(work / "vgg.pth", preset["models"]["vgg"]["arch"])
+    # On a CPU, jobs running side by side with the preset's threads each would oversubscribe the cores and
+    # inflate every time outside compute with it.
+    threads = args.threads
+    if threads is None and not _cuda():
+        threads = max(1, (os.cpu_count() or 1) // args.cores)
     params = rehearsal_params(args.preset, data, steps=args.steps, epochs=args.epochs, batch_size=args.batch_size,
-                              vgg=vgg, full_sweep=args.full_sweep, mem_mb=args.mem_mb)
+                              vgg=vgg, full_sweep=args.full_sweep, mem_mb=args.mem_mb, threads=threads)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
     cmd = ["snakemake", "--cores", str(args.cores)]

@@ -16,6 +16,8 @@ prediction) therefore applies the same rule without further settings.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -37,6 +39,9 @@ class TestMaskRule(nn.Module):
 
     def _init_test_mask_rule(self) -> None:
         self.register_buffer("test_keep_fraction", torch.tensor(float("nan")))
+        # The buffer's value mirrored on the host, so the evaluation mask (every inpainting and
+        # fine-tuning step) reads the rule without a device sync.
+        self._keep_fraction_on_host: float | None = None
 
     # Checkpoints written before the rule was recorded load with the paper's threshold rule.
     optional_state_keys = ("test_keep_fraction",)
@@ -44,12 +49,19 @@ class TestMaskRule(nn.Module):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         state_dict.setdefault(prefix + "test_keep_fraction", torch.tensor(float("nan")))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        value = float(self.test_keep_fraction)
+        self._keep_fraction_on_host = None if math.isnan(value) else value
 
     def set_test_keep_fraction(self, fraction: float | None) -> None:
         """None: threshold rule (logit >= 0); else keep that fraction of each image's pixels."""
         if fraction is not None and not 0.0 < float(fraction) < 1.0:
             raise ValueError(f"{type(self).__name__}: test keep fraction must be in (0, 1), got {fraction!r}")
         self.test_keep_fraction.fill_(float("nan") if fraction is None else float(fraction))
+        self._keep_fraction_on_host = None if fraction is None else float(fraction)
+
+    def keep_fraction_rule(self) -> float | None:
+        """The recorded rule: None = threshold (logit >= 0), else the fraction kept per image."""
+        return self._keep_fraction_on_host
 
 
 @register_model("attention_net")

@@ -72,10 +72,11 @@ def quantile_hard_mask(logits: torch.Tensor, keep_fraction: float) -> torch.Tens
 
 def evaluation_mask(attention, logits: torch.Tensor) -> torch.Tensor:
     """The hard mask of ``attention`` under its recorded rule (see AttentionNet.test_keep_fraction)."""
-    fraction = getattr(attention, "test_keep_fraction", None)
-    if fraction is None or torch.isnan(fraction):
+    rule = getattr(attention, "keep_fraction_rule", None)
+    fraction = rule() if rule is not None else None
+    if fraction is None:
         return hard_mask(logits)
-    return quantile_hard_mask(logits, float(fraction))
+    return quantile_hard_mask(logits, fraction)
 
 
 def linear_temperature(step: int, total_steps: int, start: float = 0.9, end: float = 0.05) -> float:
