@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +124,48 @@ def test_sweep_report_one_row_per_level_and_rung(params, tmp_path):
     full = written[(written["rung"] == "ARC: full") & (written["baseline"] == "mix_ft")].set_index("level")["gain"]
     assert full[0.0] == pytest.approx(0.0, abs=1e-9) and full[3.0] == pytest.approx(-0.03)
     assert (tmp_path / "reports" / "premise_sweep.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_level_list_does_not_reach_a_levels_own_params(params):
+    """Adding a level leaves the others' params.yaml (and so their runs) as they are."""
+    assert sweep.level_params({**params, "premise_sweep": {"levels": [0, 2, 5]}}, 2.0) == sweep.level_params(params, 2.0)
+
+
+def _sweep_copy(tmp_path: Path, levels: list) -> Path:
+    from test_workflow_sync import _copy_workflow
+
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["premise_sweep"] = {"levels": levels}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    work = tmp_path / "work"
+    if not work.is_dir():
+        _copy_workflow(work, tmp_path / "params.yaml")
+    else:
+        (work / "params.yaml").write_text((tmp_path / "params.yaml").read_text())
+    subprocess.run([sys.executable, "workflow/make_dvc_yaml.py"], cwd=work, check=True)
+    return work
+
+
+def test_both_engines_run_the_levels_of_the_setting_and_dvc_only_on_request(tmp_path):
+    from workflow_dag import snakemake_jobs
+
+    work = _sweep_copy(tmp_path, [0, 2.5])
+    jobs = snakemake_jobs(work, "reports/premise_sweep.csv")
+    levels = sorted(out[0] for out in jobs.values() if out and out[0].startswith("runs/premise_sweep/"))
+    assert levels == ["runs/premise_sweep/level0/summary.json", "runs/premise_sweep/level2.5/summary.json"]
+
+    stages = yaml.safe_load((work / "sweeps/premise/dvc.yaml").read_text())["stages"]
+    assert sorted(stages) == ["premise_sweep_level-level0", "premise_sweep_level-level2_5", "report_premise_sweep"]
+    kept = stages["premise_sweep_level-level0"]
+    assert "premise_sweep" not in kept["params"] and "rho_sweep" not in kept["params"]
+    # The same level's stage whatever else the list holds: DVC reruns only the new level.
+    assert yaml.safe_load((_sweep_copy(tmp_path, [0, 3]) / "sweeps/premise/dvc.yaml").read_text())[
+        "stages"]["premise_sweep_level-level0"] == kept
+    # A plain `dvc repro` (dvc.yaml only) never starts the sweep's hours of training.
+    root = yaml.safe_load((work / "dvc.yaml").read_text())["stages"]
+    assert not [name for name in root if "premise" in name and name != "report_premise"]
+    check = subprocess.run([sys.executable, "workflow/make_dvc_yaml.py", "--check"], cwd=work, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    (work / "sweeps/premise/dvc.yaml").write_text("stages: {}\n")
+    check = subprocess.run([sys.executable, "workflow/make_dvc_yaml.py", "--check"], cwd=work, capture_output=True, text=True)
+    assert check.returncode == 1 and "sweeps/premise/dvc.yaml is not current" in check.stderr

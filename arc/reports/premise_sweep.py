@@ -1,7 +1,7 @@
 """When does ARC pay? The premise sweep: the ladder of rows at several premise-strength levels.
 
-Each level of ``data.synthrooms.<family>.clutter_strength`` (clutter.ClutterDial; the list is
-PREMISE_LEVELS in workflow/rules/premise_sweep.smk) is its own copy
+Each level of ``data.synthrooms.<family>.clutter_strength`` (clutter.ClutterDial; the list is the
+setting ``premise_sweep.levels``) is its own copy
 of the main DAG in ``runs/premise_sweep/level<L>/`` (a params.yaml derived from the preset, with
 the level set, only the ladder's rows and one rho; the repository's code and workflow are linked
 in), run by a nested Snakemake on exactly the files the ladder needs. So a level's branch reruns
@@ -80,6 +80,7 @@ def level_params(params: dict, level: float) -> dict:
     out = json.loads(json.dumps(params))  # plain dicts and lists (Snakemake's config is a subclass)
     out["data"]["synthrooms"][family_of(params)]["clutter_strength"] = float(level)
     out["rho_sweep"] = [params["rho"]]
+    out.pop("premise_sweep", None)  # the level list: changing it must not rerun the levels it keeps
     return out
 
 
@@ -272,7 +273,7 @@ def add_arguments(parser):
     sub = parser.add_subparsers(dest="what", required=True)
     level = sub.add_parser("level", help="run one level's nested DAG and write its summary JSON")
     level.add_argument("--level", type=float, required=True)
-    level.add_argument("--cores", type=int, default=1)
+    level.add_argument("--cores", type=int, default=None, help="the nested Snakemake's cores (default: every CPU)")
     level.add_argument("--out", required=True, help="runs/premise_sweep/level<L>/summary.json")
     report = sub.add_parser("report", help="gather level summaries into the sweep's CSV and figure")
     report.add_argument("summaries", nargs="+")
@@ -286,7 +287,7 @@ def run(args) -> int:
     params = load_params(args.params)
     if args.what == "level":
         folder = prepare_level(params, args.level)
-        run_level(folder, params, args.cores)
+        run_level(folder, params, args.cores or os.cpu_count() or 1)
         level = load_params(folder / "params.yaml")
         n_bootstrap = int(params["evaluation"].get("bootstrap_samples") or 2000)
         summary = summarise_level(folder / "results" / level["benchmark"], measure_level_premise(folder, level),

@@ -1,5 +1,5 @@
 # When does ARC pay? The premise sweep (SynthRooms; arc/reports/premise_sweep.py, docs/premise-sweep/).
-#   snakemake --cores 8 reports/premise_sweep.csv              # every level of PREMISE_LEVELS below
+#   snakemake --cores 8 reports/premise_sweep.csv              # every level of premise_sweep.levels
 #   snakemake --cores 8 runs/premise_sweep/level2/summary.json # one level (any clutter_strength >= 0)
 # Each level is the main DAG, nested, in its own folder (runs/premise_sweep/level<L>/) with a
 # params.yaml derived from this one: data.synthrooms.<family>.clutter_strength = L, the ladder's rows
@@ -8,13 +8,12 @@
 # one level (or a setting only it reads) reruns that level's branch only.
 from arc.reports.premise_sweep import level_tag, prepare_level
 
-# The levels of data.synthrooms.<family>.clutter_strength the sweep runs (0 = no clutter, 1 = the
-# demo's benchmark). Adding or changing one level runs that level only: this file is not an input
-# of the level jobs, and each level's folder keeps its own runs.
-PREMISE_LEVELS = [0, 1, 2, 3]
+# premise_sweep.levels (params.yaml; default in the schema): adding or changing one level runs that
+# level only, since the level list is not part of a level's own params.yaml.
+PREMISE_LEVELS = setting(config, "premise_sweep.levels")
 # What a level's nested DAG runs (the whole package, the main workflow's rules and scripts).
-PREMISE_SWEEP_CODE = (sources("arc") + sorted(f for f in glob.glob("workflow/rules/*.smk") if not f.endswith("premise_sweep.smk"))
-                      + sorted(glob.glob("workflow/scripts/*.py")) + ["Snakefile"])
+PREMISE_SWEEP_CODE = (sources("arc") + sorted(glob.glob("workflow/rules/*.smk")) + sorted(glob.glob("workflow/scripts/*.py"))
+                      + ["Snakefile"])
 
 
 def premise_level_params(w):
