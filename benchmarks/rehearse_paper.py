@@ -84,6 +84,22 @@ def rehearsal_params(preset: str, data: dict, *, steps: int, epochs: int, batch_
     return params
 
 
+def cut_test_split(preset: str, data: dict, frames: int, work: Path) -> dict:
+    """The test split cut to its first ``frames`` frames (the same protocol and scoring, fewer frames):
+    NYU a splits.mat with the first test indices, KITTI the Eigen list's first lines."""
+    if preset == "paper-nyu":
+        from scipy.io import loadmat, savemat
+
+        splits = loadmat(data["nyu"]["splits_mat"])
+        path = work / "nyu_splits_cut.mat"
+        savemat(path, {"trainNdxs": splits["trainNdxs"], "testNdxs": splits["testNdxs"].ravel()[:frames].reshape(-1, 1)})
+        return {**data, "nyu": {**data["nyu"], "splits_mat": str(path)}}
+    lines = [line for line in Path(data["kitti"]["test_list"]).read_text().splitlines() if line.strip()]
+    path = work / "eigen_test_cut.txt"
+    path.write_text("\n".join(lines[:frames]) + "\n")
+    return {**data, "kitti": {**data["kitti"], "test_list": str(path)}}
+
+
 def _cuda() -> bool:
     import torch
 
@@ -227,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=2, help="training.max_steps_per_epoch (default 2)")
     ap.add_argument("--epochs", type=int, default=1, help="every stage's epochs (default 1)")
     ap.add_argument("--batch-size", type=int, default=None, help="optim.batch_size (default: the preset's)")
+    ap.add_argument("--test-frames", type=int, default=None,
+                    help="score only the test split's first N frames (default: all, 654 NYU / 697 KITTI)")
     ap.add_argument("--full-sweep", action="store_true", help="keep the preset's rho_sweep (default: rho only)")
     ap.add_argument("--rows", default=None,
                     help="comma-separated rows: train only these rows' run folders and their upstream stages (no evaluation); "
@@ -246,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     build_tree, counts = TREES[args.preset]
     tree = build_tree(work / "datasets")
     data = {k: {**v, **counts.get(k, {})} for k, v in tree.items() if isinstance(v, dict)}
+    if args.test_frames:
+        data = cut_test_split(args.preset, data, args.test_frames, work)
     preset = yaml.safe_load((REPO / "configs" / f"{args.preset}.yaml").read_text())
     vgg = realdata_tree.write_vgg_features(work / "vgg.pth", preset["models"]["vgg"]["arch"])
     # On a CPU, jobs running side by side with the preset's threads each would oversubscribe the cores and
@@ -278,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# rehearsal of {args.preset}: {' '.join(cmd)} (in {root})",
         f"# {datetime.now().strftime('%Y-%m-%d %H:%M')}; input {size['height']}x{size['width']}, the preset's networks; "
         f"{args.steps} steps per epoch, {args.epochs} epoch(s) per stage, batch {params['optim']['batch_size']}, "
-        f"rho_sweep {params['rho_sweep']}; "
+        f"rho_sweep {params['rho_sweep']}; test frames {args.test_frames or 'all'}; "
         f"device {params['runtime']['device']}, {params['runtime']['num_workers']} loader workers, "
         f"{params['runtime']['num_threads']} threads; load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs",
         f"# snakemake exit {proc.returncode}, {elapsed:.0f} s, {len(rows)} jobs finished"
