@@ -100,6 +100,13 @@ def cut_test_split(preset: str, data: dict, frames: int, work: Path) -> dict:
     return {**data, "kitti": {**data["kitti"], "test_list": str(path)}}
 
 
+def _memory_mb() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) // 1024
+    return 1 << 20
+
+
 def _cuda() -> bool:
     import torch
 
@@ -255,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None,
                     help="runtime.num_threads (default: the preset's on CUDA; on a CPU, the CPUs shared by --cores jobs)")
     ap.add_argument("--mem-mb", type=int, default=12000, help="runtime.mem_mb_per_job (SLURM's --mem; default 12000)")
+    ap.add_argument("--mem-total-mb", type=int, default=None,
+                    help="without --slurm: the memory Snakemake shares among jobs (default 90 %% of this machine's)")
     ap.add_argument("--workdir", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None, help="also write the report here")
     args = ap.parse_args(argv)
@@ -277,7 +286,13 @@ def main(argv: list[str] | None = None) -> int:
                               vgg=vgg, full_sweep=args.full_sweep, mem_mb=args.mem_mb, threads=threads)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
-    cmd = ["snakemake", "--cores", str(args.cores)]
+    cmd = ["snakemake"]
+    if not args.slurm:
+        # Training jobs request runtime.mem_mb_per_job: on a workstation, run only as many side by side
+        # as its memory holds (paper-size stage-3 and GASDA jobs on CPU take ~10 GB each). Before
+        # --cores: --resources takes every word up to the next option.
+        cmd += ["--resources", f"mem_mb={args.mem_total_mb or _memory_mb() * 9 // 10}"]
+    cmd += ["--cores", str(args.cores)]
     if args.slurm:
         cmd += ["--profile", "profiles/slurm", "--jobs", str(args.cores),
                 "--default-resources", f"slurm_partition={args.partition}", f"mem_mb={args.mem_mb}", "runtime=120"]
