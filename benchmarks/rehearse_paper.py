@@ -286,18 +286,19 @@ def main(argv: list[str] | None = None) -> int:
                               vgg=vgg, full_sweep=args.full_sweep, mem_mb=args.mem_mb, threads=threads)
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
+    # Options that take a list (--resources, --default-resources, --omit-from) read every word up to
+    # the next option: they come first, each closed by the option after it.
     cmd = ["snakemake"]
-    if not args.slurm:
-        # Training jobs request runtime.mem_mb_per_job: on a workstation, run only as many side by side
-        # as its memory holds (paper-size stage-3 and GASDA jobs on CPU take ~10 GB each). Before
-        # --cores: --resources takes every word up to the next option.
-        cmd += ["--resources", f"mem_mb={args.mem_total_mb or _memory_mb() * 9 // 10}"]
-    cmd += ["--cores", str(args.cores)]
     if args.slurm:
-        cmd += ["--profile", "profiles/slurm", "--jobs", str(args.cores),
-                "--default-resources", f"slurm_partition={args.partition}", f"mem_mb={args.mem_mb}", "runtime=120"]
+        cmd += ["--default-resources", f"slurm_partition={args.partition}", f"mem_mb={args.mem_mb}", "runtime=120",
+                "--profile", "profiles/slurm", "--jobs", str(args.cores)]
+    else:
+        # Training jobs request runtime.mem_mb_per_job: on a workstation, run only as many side by side
+        # as its memory holds (paper-size stage-3 and GASDA jobs on CPU take ~10 GB each).
+        cmd += ["--resources", f"mem_mb={args.mem_total_mb or _memory_mb() * 9 // 10}"]
     if args.omit_from:
         cmd += ["--omit-from", *args.omit_from]
+    cmd += ["--cores", str(args.cores)]
     cmd += row_targets(root, args.rows.split(","), args.omit_from) if args.rows else [args.target]
     started = time.monotonic()
     with open(work / "snakemake.out", "w") as log:
