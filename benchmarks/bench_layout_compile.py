@@ -2,7 +2,8 @@
 size, batch 1, on the CPU: eager in the default layout, eager channels-last, and torch.compile
 (inductor), each from the same initial weights and batch; prints seconds per step (median of
 --reps after --warmup steps) and the first step's loss of each variant (equal losses = the same
-computation up to float summation order).
+computation up to float summation order). The variants' timed steps are interleaved (one step of
+each in turn), so a machine whose load drifts slows them alike.
 
     python benchmarks/bench_layout_compile.py --preset paper-nyu --net depth --reps 3
     python benchmarks/bench_layout_compile.py --preset paper-nyu --net translator --reps 3 --compile
@@ -25,23 +26,26 @@ sys.path.insert(0, str(REPO))
 ROLES = {"depth": "depth", "translator": "translator"}
 
 
-def step_seconds(net, x, target, *, reps: int, warmup: int) -> tuple[list[float], float]:
-    import torch
+class Stepper:
+    """One network variant's training steps (forward, L1 loss, backward, Adam)."""
 
-    opt = torch.optim.Adam(net.parameters(), lr=1e-4)
-    seconds, first = [], None
-    for i in range(warmup + reps):
+    def __init__(self, net, x, target):
+        import torch
+
+        self.net, self.x, self.target = net, x, target
+        self.opt = torch.optim.Adam(net.parameters(), lr=1e-4)
+        self.first_loss = None
+
+    def step(self) -> float:
         start = time.perf_counter()
-        out = net(x)
-        loss = (out.float() - target).abs().mean()
-        opt.zero_grad(set_to_none=True)
+        out = self.net(self.x)
+        loss = (out.float() - self.target).abs().mean()
+        self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        opt.step()
-        if first is None:
-            first = float(loss)
-        if i >= warmup:
-            seconds.append(time.perf_counter() - start)
-    return seconds, first
+        self.opt.step()
+        if self.first_loss is None:
+            self.first_loss = float(loss)
+        return time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--compile", action="store_true", help="also torch.compile (inductor; the first step compiles)")
+    ap.add_argument("--no-channels-last", action="store_true", help="leave the channels-last variant out")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     params = yaml.safe_load((REPO / "configs" / f"{args.preset}.yaml").read_text())
@@ -68,16 +73,26 @@ def main(argv: list[str] | None = None) -> int:
         target = torch.rand_like(base(x).float())
     variants = {"eager": lambda net: net,
                 "channels_last": lambda net: net.to(memory_format=torch.channels_last)}
+    if args.no_channels_last:
+        del variants["channels_last"]
     if args.compile:
         variants["compile"] = lambda net: torch.compile(net)
     print(f"# {args.preset} {args.net} ({type(base).__name__}) {height}x{width}, batch 1, {args.threads} threads, "
           f"{args.warmup} warm-up + {args.reps} timed steps, fp32 CPU")
     print("variant,median_s_per_step,min_s,max_s,first_loss")
+    steppers = {}
     for name, make in variants.items():
-        net = make(copy.deepcopy(base))
         inp = x.contiguous(memory_format=torch.channels_last) if name == "channels_last" else x
-        seconds, first = step_seconds(net, inp, target, reps=args.reps, warmup=args.warmup)
-        print(f"{name},{statistics.median(seconds):.3f},{min(seconds):.3f},{max(seconds):.3f},{first!r}", flush=True)
+        steppers[name] = Stepper(make(copy.deepcopy(base)), inp, target)
+        warmup = [steppers[name].step() for _ in range(args.warmup)]
+        print(f"# {name}: warm-up {', '.join(f'{s:.1f}' for s in warmup)} s", flush=True)
+    seconds = {name: [] for name in steppers}
+    for _ in range(args.reps):
+        for name, stepper in steppers.items():
+            seconds[name].append(stepper.step())
+    for name, stepper in steppers.items():
+        times = seconds[name]
+        print(f"{name},{statistics.median(times):.3f},{min(times):.3f},{max(times):.3f},{stepper.first_loss!r}", flush=True)
     return 0
 
 
