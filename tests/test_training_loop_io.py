@@ -8,6 +8,7 @@ import copy
 import csv
 import os
 import signal
+import time
 
 import pytest
 import torch
@@ -212,3 +213,21 @@ def test_max_steps_per_epoch_caps_every_epoch(upstream):
     params["training"]["max_steps_per_epoch"] = 0
     with pytest.raises(ConfigError, match="training.max_steps_per_epoch = 0"):
         depth.run(params, data_dir=cache, seed=2, out_dir=root / "capped0", source="mix")
+
+
+def test_a_background_write_is_joined_and_its_error_reaches_the_caller(tmp_path):
+    from arc.utils.background_writer import BackgroundWriter
+
+    writer, order = BackgroundWriter(), []
+    writer.submit(lambda: (time.sleep(0.2), order.append("first")))
+    writer.submit(lambda: order.append("second"))  # waits for the first
+    writer.wait()
+    assert order == ["first", "second"]
+
+    def fail():
+        raise OSError("disk full")
+
+    writer.submit(fail)
+    with pytest.raises(OSError, match="disk full"):
+        writer.wait()
+    writer.wait()  # the error is raised once

@@ -27,6 +27,7 @@ from arc.training.hooks import LossLogHook, NaNGuardHook, ProgressHook, ResumeCh
 from arc.training.loop import Hook, StepFn, Trainer, TrainState
 from arc.training.optim import LRSchedule, make_schedule
 from arc.utils.atomic import atomic_write_json, publish_directory
+from arc.utils.background_writer import BackgroundWriter
 from arc.utils.folderlock import own_folder
 from arc.utils.provenance import provenance
 
@@ -182,11 +183,15 @@ def _train_and_publish(ctx, plan: StagePlan, *, resume: bool, extra_hooks: Seque
             net.eval()
         return plan.validate()
 
+    writer = BackgroundWriter()
+
     def save_selected(epoch: int, metrics: dict[str, float]) -> None:
-        records = {role: ckpt.module_record(plan.networks[role]) for role in plan.saved_roles}
-        modules = {**plan.passengers, **records}
         with trainer.timing.measure("checkpoint_selected"):
-            ckpt.save_selected(selected_path, stage=ctx.stage, modules=modules, meta=_checkpoint_meta(ctx, plan, epoch, trainer.state.step, metrics))
+            # The weights are copied to the host here; digest, pickling and the disk write overlap the next epoch.
+            records = {role: ckpt.module_record(plan.networks[role]) for role in plan.saved_roles}
+            modules = {**plan.passengers, **records}
+            meta = _checkpoint_meta(ctx, plan, epoch, trainer.state.step, metrics)
+            writer.submit(lambda: ckpt.save_selected(selected_path, stage=ctx.stage, modules=modules, meta=meta))
 
     progress = ProgressHook()
     validation = ValidationHook(
@@ -204,6 +209,7 @@ def _train_and_publish(ctx, plan: StagePlan, *, resume: bool, extra_hooks: Seque
 
     def save_resume(trainer: Trainer) -> None:
         with trainer.timing.measure("checkpoint_resume"):
+            writer.wait()  # last.pt records which epoch checkpoint.pt holds: that file must be on disk first
             _save_resume(trainer)
 
     def _save_resume(trainer: Trainer) -> None:
@@ -264,8 +270,11 @@ def _train_and_publish(ctx, plan: StagePlan, *, resume: bool, extra_hooks: Seque
     else:
         _clear(out)
 
-    with _stop_on_sigterm(trainer):
-        trainer.train()
+    try:
+        with _stop_on_sigterm(trainer):
+            trainer.train()
+    finally:
+        writer.wait()
 
     summary = {
         "stage": ctx.stage,
