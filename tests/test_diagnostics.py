@@ -226,3 +226,61 @@ def test_stage3_probe_records_every_step_without_changing_training(authors_stage
                                         out_dir=root / "counter", cycle_mask=False)
     assert counter.steps[0]["d_cycle_mask_weight"] == 0.0
     assert counter.steps[-1]["cycle"] != probe.steps[-1]["cycle"]
+
+
+class ChannelLogits(nn.Module):
+    """An 'attention' whose logits are its input's first channel, with A's test-mask rule."""
+
+    def __init__(self, keep_fraction=None):
+        super().__init__()
+        self.fraction = keep_fraction
+
+    def keep_fraction_rule(self):
+        return self.fraction
+
+    def forward(self, x):
+        return x[:, :1]
+
+
+def test_frozen_bn_mask_stats_on_planted_logits():
+    from arc.diagnostics.frozen_bn import attention_mask_stats
+
+    clutter = np.zeros((2, 4, 5), bool)
+    clutter[0, :2, :2] = True  # 4 of 20 pixels
+    clutter[1, 0, :] = True  # 5 of 20
+    x = torch.ones(2, 3, 4, 5)
+    x[:, 0] = 1.0 + torch.arange(20.0).reshape(4, 5)  # distinct logits: no ties at a quantile
+    x[:, 0][torch.from_numpy(clutter)] = -1.0 - torch.arange(9.0)
+    stats = attention_mask_stats(ChannelLogits(), x, clutter)
+    assert stats["iou"] == 1.0
+    assert stats["keep"] == pytest.approx(31 / 40)
+    assert (stats["keep_min"], stats["keep_max"]) == (pytest.approx(0.75), pytest.approx(0.8))
+    # The recorded rho-quantile rule keeps 90 % of each image: 2 of 20 pixels removed, all clutter.
+    stats = attention_mask_stats(ChannelLogits(0.9), x, clutter)
+    assert stats["keep"] == pytest.approx(0.9)
+    assert stats["iou"] == pytest.approx(4 / 9)  # removed 2 + 2 pixels, all inside the 9 clutter pixels
+
+
+def test_frozen_bn_masks_trains_the_row_under_both_modes_and_shares_the_upstream_stages(tmp_path):
+    from arc.diagnostics.frozen_bn import compare_frozen_bn
+
+    params = tiny_params()
+    cache = make_tiny_cache(tmp_path / "cache", counts={"real_val": 2})
+    val = cache / "real_val"
+    clutter = np.zeros((2, 32, 32), np.uint8)
+    clutter[:, :8, :8] = 1  # the real images' blob (conftest_training.write_split)
+    np.save(val / "clutter_mask.npy", clutter)
+    manifest = json.loads((val / "manifest.json").read_text())
+    manifest["arrays"]["clutter_mask"] = "clutter_mask.npy"
+    (val / "manifest.json").write_text(json.dumps(manifest))
+    rows = compare_frozen_bn(params, cache, [0], tmp_path / "out")
+    from arc.training.rows import plan_row
+
+    measured = [s.stage for s in plan_row(params, "arc_full") if s.stage in ("joint", "finetune")]
+    assert "finetune" in measured
+    assert [(r["frozen_bn"], r["stage"]) for r in rows] == [(mode, stage) for mode in ("eval", "train") for stage in measured]
+    assert all(0.0 <= r["keep"] <= 1.0 and r["iou"] is not None for r in rows)
+    folders = sorted(p.name for p in (tmp_path / "out" / "seed0").iterdir())
+    # the shared stages once, the rest once per mode
+    assert not any(name.startswith(("eval-", "train-")) and name.split("-", 1)[1] in {"mix", "translator"} for name in folders)
+    assert any(name.startswith("eval-") for name in folders) and any(name.startswith("train-") for name in folders)

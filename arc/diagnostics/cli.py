@@ -163,6 +163,16 @@ def run_seed_check(args) -> int:
     return 0
 
 
+def run_frozen_bn(args) -> int:
+    from arc.config import load_params
+    from arc.diagnostics.frozen_bn import compare_frozen_bn
+
+    rows = compare_frozen_bn(load_params(args.params), Path(args.data), args.seeds, Path(args.out))
+    _write_csv(Path(args.out) / "masks.csv", rows)
+    print((Path(args.out) / "masks.csv").read_text(), end="")
+    return 0
+
+
 def register(subparsers) -> None:
     top = subparsers.add_parser("diagnose", help="diagnostics behind docs/findings-synthrooms.md (arc.diagnostics)")
     sub = top.add_subparsers(dest="diagnostic", required=True)
@@ -202,6 +212,13 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--no-cycle-mask", action="store_true", help="counterfactual: unmasked real cycle loss")
     p.set_defaults(func=run_stage3)
+
+    p = sub.add_parser("frozen-bn-masks", help="the ARC: full row's masks under training.frozen_bn eval vs train")
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--data", required=True, help="the benchmark's cache folder, e.g. data/cache/synthrooms-indoor")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--out", required=True, help="folder for the runs and masks.csv")
+    p.set_defaults(func=run_frozen_bn)
 
     p = sub.add_parser("recipe-real-val", help="real_val RMS-log of every row from training_curves.csv files")
     p.add_argument("curves", nargs="+", help="LABEL=path/to/training_curves.csv")
