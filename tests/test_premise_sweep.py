@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -154,6 +155,12 @@ def test_both_engines_run_the_levels_of_the_setting_and_dvc_only_on_request(tmp_
     levels = sorted(out[0] for out in jobs.values() if out and out[0].startswith("runs/premise_sweep/"))
     assert levels == ["runs/premise_sweep/level0/summary.json", "runs/premise_sweep/level2.5/summary.json"]
 
+    # The same commands and outputs as Snakemake's sweep (but for the nested run's cores: Snakemake passes
+    # the cores it grants, DVC leaves the default, every CPU).
+    from workflow_dag import dvc_stages
+
+    sweep_jobs = {re.sub(r" --cores \d+", "", cmd): outs for cmd, outs in jobs.items() if "report_premise_sweep.py" in cmd}
+    assert dvc_stages(work, dvcfile="sweeps/premise/dvc.yaml") == sweep_jobs
     stages = yaml.safe_load((work / "sweeps/premise/dvc.yaml").read_text())["stages"]
     assert sorted(stages) == ["premise_sweep_level-level0", "premise_sweep_level-level2_5", "report_premise_sweep"]
     kept = stages["premise_sweep_level-level0"]

@@ -35,14 +35,17 @@ def parse_dry_run(text: str) -> dict[str, tuple[str, ...]]:
     return jobs
 
 
-def dvc_stages(workdir: Path, with_check: bool = False) -> dict[str, tuple[str, ...]]:
-    """Commands and outputs of every DVC stage; without the check_settings stage (DVC's own guard
-    against a stale dvc.yaml, which Snakemake does not need) unless ``with_check``."""
+def dvc_stages(workdir: Path, with_check: bool = False, dvcfile: str = "dvc.yaml") -> dict[str, tuple[str, ...]]:
+    """Commands and outputs of every stage of ``dvcfile`` (the main pipeline unless told; the premise
+    sweep's is sweeps/premise/dvc.yaml); without the check_settings stage (DVC's own guard against a
+    stale dvc.yaml, which Snakemake does not need) unless ``with_check``."""
     from dvc.repo import Repo
 
     with Repo(str(workdir)) as repo:
         return {stage.cmd: tuple(sorted(str(o.def_path) for o in stage.outs))
-                for stage in repo.index.stages if with_check or stage.name != "check_settings"}
+                for stage in repo.index.stages
+                if Path(stage.dvcfile.path).resolve() == (Path(workdir) / dvcfile).resolve()
+                and (with_check or stage.name != "check_settings")}
 
 
 def dvc_stage_names(workdir: Path) -> dict[str, str]:
