@@ -291,14 +291,16 @@ def main(argv: list[str] | None = None) -> int:
     cmd = ["snakemake"]
     if args.slurm:
         cmd += ["--default-resources", f"slurm_partition={args.partition}", f"mem_mb={args.mem_mb}", "runtime=120",
-                "--profile", "profiles/slurm", "--jobs", str(args.cores)]
+                "--profile", "profiles/slurm", "--jobs", str(args.cores)]  # --cores: the jobs in flight
     else:
         # Training jobs request runtime.mem_mb_per_job: on a workstation, run only as many side by side
         # as its memory holds (paper-size stage-3 and GASDA jobs on CPU take ~10 GB each).
         cmd += ["--resources", f"mem_mb={args.mem_total_mb or _memory_mb() * 9 // 10}"]
     if args.omit_from:
         cmd += ["--omit-from", *args.omit_from]
-    cmd += ["--cores", str(args.cores)]
+    # Under SLURM, --cores would cap every job's threads (and so its --cpus-per-task) at that number;
+    # --jobs (above) bounds the jobs in flight instead.
+    cmd += [] if args.slurm else ["--cores", str(args.cores)]
     cmd += row_targets(root, args.rows.split(","), args.omit_from) if args.rows else [args.target]
     started = time.monotonic()
     with open(work / "snakemake.out", "w") as log:
