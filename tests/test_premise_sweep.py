@@ -144,6 +144,11 @@ def _sweep_copy(tmp_path: Path, levels: list) -> Path:
     else:
         (work / "params.yaml").write_text((tmp_path / "params.yaml").read_text())
     subprocess.run([sys.executable, "workflow/make_dvc_yaml.py"], cwd=work, check=True)
+    # Unasked, the sweep's DVC file is not written (`dvc status` would list its stages as never run) ...
+    assert not (work / "sweeps/premise/dvc.yaml").exists() or (tmp_path / "asked").exists()
+    # ... asked once, it is written and then kept current.
+    subprocess.run([sys.executable, "workflow/make_dvc_yaml.py", "--premise-sweep"], cwd=work, check=True)
+    (tmp_path / "asked").touch()
     return work
 
 

@@ -15,9 +15,11 @@ script once; the first stage (``check_settings``) refuses to run a stale dvc.yam
 Top-level keys other than ``stages`` (e.g. DVC ``plots:`` / ``metrics:``) are kept in
 workflow/dvc_static.yaml and copied after ``stages`` as they are.
 
-On SynthRooms it also writes the premise sweep's stages to their own file, sweeps/premise/dvc.yaml
-(run with `dvc repro sweeps/premise/dvc.yaml`), so that a plain `dvc repro` never starts the
-sweep's hours of training.
+With ``--premise-sweep`` (SynthRooms) it also writes the premise sweep's stages to their own file,
+sweeps/premise/dvc.yaml (run with `dvc repro sweeps/premise/dvc.yaml`), so that a plain `dvc repro`
+never starts the sweep's hours of training; once that file exists it is kept current like dvc.yaml.
+It is not written unasked because `dvc status` reads every dvc.yaml in the repository and would list
+the sweep's stages as never run.
 """
 
 from __future__ import annotations
@@ -254,11 +256,20 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "dvc.yaml"))
     parser.add_argument("--check", action="store_true", help="do not write; exit 1 if --out differs from what would be written")
     parser.add_argument("--stamp", help="with --check: write this file when dvc.yaml is current (the check_settings stage)")
+    parser.add_argument("--premise-sweep", action="store_true",
+                        help=f"also write {SWEEP_DVC} (the premise sweep's stages; kept current once it exists)")
     args = parser.parse_args(argv)
     try:
         params = load_params(args.params, check_paths=False)
         out = Path(args.out)
-        files = {out: render(params), out.parent / SWEEP_DVC: render_sweep(params)}
+        files = {out: render(params)}
+        sweep = out.parent / SWEEP_DVC
+        if args.premise_sweep or sweep.is_file():
+            text = render_sweep(params)
+            if args.premise_sweep and text is None:
+                raise ConfigError(f"{args.params}: benchmark {params['benchmark']!r} has no clutter to sweep; "
+                                  "--premise-sweep needs a SynthRooms benchmark")
+            files[sweep] = text
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
