@@ -273,8 +273,12 @@ def _train_and_publish(ctx, plan: StagePlan, *, resume: bool, extra_hooks: Seque
     try:
         with _stop_on_sigterm(trainer):
             trainer.train()
-    finally:
-        writer.wait()
+    except BaseException:
+        # The pending checkpoint.pt still lands (the last good epoch), without masking the stage's own error.
+        with contextlib.suppress(Exception):
+            writer.wait()
+        raise
+    writer.wait()
 
     summary = {
         "stage": ctx.stage,
