@@ -55,8 +55,6 @@ TIMING_OUTSIDE = ("data_s", "validation_s", "checkpoint_resume_s", "checkpoint_s
 
 def rehearsal_params(preset: str, data: dict, *, steps: int, epochs: int, batch_size: int | None, vgg: Path,
                      full_sweep: bool, mem_mb: int, threads: int | None) -> dict:
-    import torch
-
     params = yaml.safe_load((REPO / "configs" / f"{preset}.yaml").read_text())
     for dataset, settings in data.items():
         params["data"][dataset].update(settings)
@@ -74,7 +72,7 @@ def rehearsal_params(preset: str, data: dict, *, steps: int, epochs: int, batch_
     params["models"]["vgg"]["weights"] = str(vgg)
     params["evaluation"]["bootstrap_samples"] = 10
     params["evaluation"]["qualitative_examples"] = 1
-    cuda = torch.cuda.is_available()
+    cuda = _cuda()
     runtime = params["runtime"]
     runtime["device"] = "cuda" if cuda else "cpu"
     runtime["gpus_per_job"] = runtime.get("gpus_per_job", 1) if cuda else 0

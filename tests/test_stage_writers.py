@@ -41,6 +41,14 @@ def _env():
     return {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
 
+def _start_writing(cache, params_path, out):
+    """An `arc train` whose work folder exists (it holds the folder's lock from then on)."""
+    proc = subprocess.Popen(_train_cmd(cache, params_path, out), env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    _wait_for(work_dir(out), proc)
+    return proc
+
+
 def _wait_for(path, proc, timeout=120):
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -52,9 +60,7 @@ def _wait_for(path, proc, timeout=120):
 def test_second_arc_train_on_one_folder_is_refused_and_the_first_publishes_complete(setup):
     root, cache, params, params_path = setup
     out = root / "two-writers"
-    first = subprocess.Popen(_train_cmd(cache, params_path, out), env=_env(), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    _wait_for(work_dir(out), first)
+    first = _start_writing(cache, params_path, out)
     os.kill(first.pid, signal.SIGSTOP)  # the first writer is mid-run for as long as the second needs
     try:
         second = subprocess.run(_train_cmd(cache, params_path, out), env=_env(), capture_output=True, text=True,
@@ -73,9 +79,7 @@ def test_second_arc_train_on_one_folder_is_refused_and_the_first_publishes_compl
 def test_a_killed_writer_leaves_no_lock_and_the_rerun_completes(setup):
     root, cache, params, params_path = setup
     out = root / "killed-writer"
-    first = subprocess.Popen(_train_cmd(cache, params_path, out), env=_env(), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    _wait_for(work_dir(out), first)
+    first = _start_writing(cache, params_path, out)
     first.kill()
     first.wait()
     assert lock_path(out).exists()  # left behind, but the kernel dropped its flock with the process

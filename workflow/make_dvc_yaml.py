@@ -191,12 +191,11 @@ def premise_sweep_stages(params: dict) -> dict:
     """One stage per premise-sweep level (each runs the main DAG nested in its own folder) and the sweep's report.
 
     Their file sits two folders down (``wdir: ../..``), so every path and the params file are the root's."""
-    from arc.reports.premise_sweep import level_tag
+    from arc.reports.premise_sweep import NOT_READ_BY_A_LEVEL, level_tag
     from arc.settings import setting
 
     code = ["arc", "workflow/rules", "workflow/scripts", "Snakefile"]
-    # A level reads every setting but the level list and the rho sweep (level_params drops or replaces them).
-    read = [k for k in params if k not in ("premise_sweep", "rho_sweep")]
+    read = [k for k in params if k not in NOT_READ_BY_A_LEVEL]
     levels = setting(params, "premise_sweep.levels")
     summaries = [f"runs/premise_sweep/{level_tag(level)}/summary.json" for level in levels]
     stages = {}

@@ -136,16 +136,22 @@ def run_stage3(args) -> int:
     return 0
 
 
+def _labelled(items: list[str], expected: str) -> dict[str, str]:
+    """LABEL=PATH arguments as {label: path}; one error naming the item that has no '='."""
+    pairs = {}
+    for item in items:
+        label, sep, path = item.partition("=")
+        if not sep:
+            raise ConfigError(f"{item!r}: expected {expected}")
+        pairs[label] = path
+    return pairs
+
+
 def run_real_val(args) -> int:
     from arc.diagnostics.recipe import real_val_table, selected_real_val
 
-    tables = {}
-    for item in args.curves:
-        label, sep, path = item.partition("=")
-        if not sep:
-            raise ConfigError(f"{item!r}: expected LABEL=path/to/training_curves.csv")
-        tables[label] = selected_real_val(path)
-    print(real_val_table(tables))
+    curves = _labelled(args.curves, "LABEL=path/to/training_curves.csv")
+    print(real_val_table({label: selected_real_val(path) for label, path in curves.items()}))
     return 0
 
 
@@ -153,12 +159,8 @@ def run_seed_check(args) -> int:
     from arc.diagnostics.layout import Workdir
     from arc.diagnostics.recipe import seed_check
 
-    works = {}
-    for item in args.runs:
-        label, sep, path = item.partition("=")
-        if not sep:
-            raise ConfigError(f"{item!r}: expected LABEL=PATH of a working copy")
-        works[label] = Workdir(Path(path), args.benchmark)
+    runs = _labelled(args.runs, "LABEL=PATH of a working copy")
+    works = {label: Workdir(Path(path), args.benchmark) for label, path in runs.items()}
     print(seed_check(works, args.seeds, args.protocol or args.benchmark, f"rho{args.rho}", args.bootstrap))
     return 0
 

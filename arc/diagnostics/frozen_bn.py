@@ -57,9 +57,12 @@ def compare_frozen_bn(params: dict, data_dir: Path, seeds: list[int], out: Path)
         for mode in MODES:
             moded = copy.deepcopy(params)
             moded["training"]["frozen_bn"] = mode
+            def folder_of(name: str) -> Path:  # the shared stages once per seed, the rest once per mode
+                return root / (name if name in shared else f"{mode}-{name}")
+
             for step in steps:
-                folder = root / (step.name if step.name in shared else f"{mode}-{step.name}")
-                upstream = {k: (root / (n if n in shared else f"{mode}-{n}")) / "checkpoint.pt" for k, n in step.needs.items()}
+                folder = folder_of(step.name)
+                upstream = {k: folder_of(n) / "checkpoint.pt" for k, n in step.needs.items()}
                 summary = get_stage(step.stage).run(params if step.name in shared else moded, data_dir=data_dir, seed=seed,
                                                     out_dir=folder, **step.options, **upstream)
                 if step.stage not in ("joint", "finetune"):

@@ -38,6 +38,10 @@ SWEEP_ROOT = Path("runs/premise_sweep")
 LADDER_ROWS = ("syn_only", "mix", "mix_ft", "arc_t", "arc_at", "arc_full")
 BASELINE = "mix_ft"
 ORACLES = ("oracle_declutter", "oracle_mask")
+# Top-level settings a level does not read: its own list (changing it must not rerun the levels it
+# keeps) and the rho sweep (a level runs the Table-2 rho only). level_params drops or replaces them;
+# the DVC generator leaves them out of a level stage's params.
+NOT_READ_BY_A_LEVEL = ("premise_sweep", "rho_sweep")
 # What the repository lends each level folder (the nested Snakemake runs there).
 LINKED = ("Snakefile", "arc", "workflow", "profiles")
 
@@ -79,8 +83,8 @@ def level_params(params: dict, level: float) -> dict:
         raise ConfigError(f"params.yaml seeds = {params['seeds']}: the premise sweep needs >= 3 training seeds")
     out = json.loads(json.dumps(params))  # plain dicts and lists (Snakemake's config is a subclass)
     out["data"]["synthrooms"][family_of(params)]["clutter_strength"] = float(level)
+    out.pop("premise_sweep", None)  # NOT_READ_BY_A_LEVEL: the list, dropped; the rho sweep, replaced
     out["rho_sweep"] = [params["rho"]]
-    out.pop("premise_sweep", None)  # the level list: changing it must not rerun the levels it keeps
     return out
 
 

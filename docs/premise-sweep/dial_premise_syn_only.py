@@ -13,21 +13,27 @@ from arc.evaluation.premise import measure_premise
 from arc.evaluation.protocols import get_protocol
 from arc.training.checkpoint import load_module
 
-torch.set_num_threads(1)
-out = Path(sys.argv[1]); ckpts = sys.argv[2:]
-levels = [0.0, 0.5, 1.0, 2.0, 3.0, 4.0]
-records = []
-for level in levels:
-    src, cache = out / f"src{level:g}", out / f"cache{level:g}"
-    if not cache.exists():
-        generate_benchmark("indoor", src, height=48, width=64, counts={"real_val": 30}, seed=0, clutter_strength=level)
-        build_cache("synthrooms", src, cache, height=48, width=64, split="real_val", benchmark="synthrooms-indoor")
-    for ck in ckpts:
-        res = measure_premise(load_module(ck, "depth", needed_for="premise dial"), cache, get_protocol("synthrooms-indoor"), seed=0)
-        rows = {r["intervention"]: r for r in res["rows"]}
-        rec = {"level": level, "depth": ck, "clutter_fraction": res["clutter_fraction"], "kinds": res["kind_fractions"],
-               **{f"{k}_pct": rows[k]["rms_log_change_pct"] for k in rows if k != "as_captured"},
-               "as_captured_rms_log": rows["as_captured"]["rms_log"]}
-        records.append(rec)
-        print(json.dumps(rec), flush=True)
-(out / "dial_premise.json").write_text(json.dumps(records, indent=1))
+
+def measure_levels(out: Path, ckpts: list[str], levels: list[float]) -> list[dict]:
+    """real_val of each level (generated and cached under OUT once), the premise interventions per D."""
+    records = []
+    for level in levels:
+        src, cache = out / f"src{level:g}", out / f"cache{level:g}"
+        if not cache.exists():
+            generate_benchmark("indoor", src, height=48, width=64, counts={"real_val": 30}, seed=0, clutter_strength=level)
+            build_cache("synthrooms", src, cache, height=48, width=64, split="real_val", benchmark="synthrooms-indoor")
+        for ck in ckpts:
+            res = measure_premise(load_module(ck, "depth", needed_for="premise dial"), cache, get_protocol("synthrooms-indoor"), seed=0)
+            rows = {r["intervention"]: r for r in res["rows"]}
+            rec = {"level": level, "depth": ck, "clutter_fraction": res["clutter_fraction"], "kinds": res["kind_fractions"],
+                   **{f"{k}_pct": rows[k]["rms_log_change_pct"] for k in rows if k != "as_captured"},
+                   "as_captured_rms_log": rows["as_captured"]["rms_log"]}
+            records.append(rec)
+            print(json.dumps(rec), flush=True)
+    (out / "dial_premise.json").write_text(json.dumps(records, indent=1))
+    return records
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    measure_levels(Path(sys.argv[1]), sys.argv[2:], [0.0, 0.5, 1.0, 2.0, 3.0, 4.0])
