@@ -13,7 +13,7 @@ import yaml
 
 from arc.config import validate_params
 from arc.data.synthrooms import generate_benchmark, render_sample
-from arc.data.synthrooms.clutter import ClutterDial, kind_code
+from arc.data.synthrooms.clutter import SHADOW_LOOKS, ClutterDial, kind_code
 from arc.errors import ConfigError, DataError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,3 +96,40 @@ def test_schema_accepts_the_dial_and_names_a_bad_value():
     bad["data"]["synthrooms"]["indoor"]["clutter_strength"] = -1
     with pytest.raises(ConfigError, match="clutter_strength"):
         validate_params(bad, "params.yaml", check_paths=False)
+
+
+def test_one_look_is_the_dial_as_before_and_looks_do_not_move_the_spots():
+    assert _digest(clutter_looks=1) == BEFORE_THE_DIAL
+    seen = set()
+    for seed in range(24):
+        plain = render_sample("indoor", "real", seed, 48, 64, clutter_strength=3.0)
+        looks = render_sample("indoor", "real", seed, 48, 64, clutter_strength=3.0, clutter_looks=4)
+        # the look has its own stream: same places, same ground truth, same twin
+        for name in ("clutter_mask", "depth", "clean_rgb", "clean_depth"):
+            np.testing.assert_array_equal(getattr(plain, name), getattr(looks, name))
+        spots = [k for k in looks.info["clutter_items"] if k in SHADOW_LOOKS]
+        assert len(set(spots)) <= 1  # one look per image
+        if spots:
+            seen.add(spots[0])
+            where = looks.clutter_kind == kind_code(spots[0])
+            if where.any():
+                assert looks.rgb[where].astype(float).mean() < looks.clean_rgb[where].astype(float).mean() - 10
+    assert seen == set(SHADOW_LOOKS)
+    # at level 1 and below there are no shadows, so the looks change nothing
+    assert _digest(clutter_looks=4) == BEFORE_THE_DIAL
+
+
+def test_looks_are_checked_and_recorded(tmp_path):
+    for bad in (0, 5, 2.5, True):
+        with pytest.raises(ValueError, match="clutter_looks"):
+            ClutterDial(3.0, bad)
+    counts = {"syn_train": 1, "real_train": 1, "real_val": 0, "real_test": 0}
+    meta = generate_benchmark("indoor", tmp_path / "a", height=16, width=24, counts=counts, seed=0,
+                              clutter_strength=2.0, clutter_looks=3)
+    assert meta["clutter_looks"] == 3
+    with pytest.raises(DataError, match="clutter_looks"):
+        generate_benchmark("indoor", tmp_path / "b", height=16, width=24, counts=counts, seed=0, clutter_looks=9)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["data"]["synthrooms"]["indoor"]["clutter_looks"] = 0
+    with pytest.raises(ConfigError, match="clutter_looks"):
+        validate_params(params, "params.yaml", check_paths=False)

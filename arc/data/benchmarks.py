@@ -56,7 +56,8 @@ def _generate_synthrooms(params: dict, out: Path) -> Path:
     counts = {split: sizes[f"n_{split}"] for split in SPLITS}
     meta = generate_benchmark(family, out, height=sizes["height"], width=sizes["width"], counts=counts,
                               seed=params["seed"], workers=min(2, os.cpu_count() or 1),
-                              clutter_strength=setting(params, f"data.synthrooms.{family}.clutter_strength"))
+                              clutter_strength=setting(params, f"data.synthrooms.{family}.clutter_strength"),
+                              clutter_looks=setting(params, f"data.synthrooms.{family}.clutter_looks"))
     for split, info in meta["splits"].items():
         clutter = info.get("clutter_fraction", {}).get("mean")
         print(f"{split}: {info['count']} images, valid depth {info['valid_fraction'].get('mean')}"

@@ -24,6 +24,13 @@ trained on synthetic images reads real images as too far, so brightening a patch
 error there and darkening raises it; with the same coverage, bright spots x2-x4 left the twin's
 gain for such a D at 1.5-2.7 % (level 1: 1.9 %), shadows raised it to 10-12 %. Spots and shadows
 are flat: the ground truth stays the surface under them.
+
+The second setting, ``data.synthrooms.<family>.clutter_looks`` (``ClutterDial.looks``), makes each
+shadow look rare in the real training images: above level 1, each real image draws one of the
+first ``looks`` of ``SHADOW_LOOKS`` (plain shadow, blinds: stripes of shadow, tinted: coloured
+darkness, dappled: leaf-like blotches) for all its spots, so with 4 looks each one shows in about
+a quarter of the 60 real training images. The look comes from its own random stream, so the spots'
+places and strengths are those of ``looks = 1`` at the same level; ``looks = 1`` is the dial as before.
 """
 
 from __future__ import annotations
@@ -34,10 +41,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from arc.data.synthrooms.geometry import Box, HitBuffer, Sphere
-from arc.data.synthrooms.materials import Material, role_class
+from arc.data.synthrooms.materials import Material, SpotLook, role_class
 from arc.data.synthrooms.posters import sample_poster
 from arc.settings import schema_default
-from arc.data.synthrooms.render import SurfaceMap
+from arc.data.synthrooms.render import SPOTLIGHT_COLOUR, SurfaceMap
 from arc.data.synthrooms.scenes import Decal, Scene, tangent_axes
 
 MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.11, 0.22
@@ -46,11 +53,13 @@ MIN_COVERAGE, MEAN_COVERAGE, MAX_COVERAGE = 0.05, 0.11, 0.22
 # evaluation-only array, so A's mask can be scored against the kinds whose removal helps depth.
 # New kinds go at the end: the codes are stored in the clutter_kind PNGs.
 CLUTTER_KINDS = ("none", "poster", "objects", "plant", "lamp", "pedestrian", "pole", "vegetation", "light_pool",
-                 "shadow")
+                 "shadow", "blinds_shadow", "tinted_shadow", "dappled_shadow")
+# The looks a shadow can take (clutter_looks = how many of them, in this order).
+SHADOW_LOOKS = ("shadow", "blinds_shadow", "tinted_shadow", "dappled_shadow")
 # Appearance clutter: flat, the ground truth is the surface it hangs on, so removing it and
 # completing from the surroundings is also right for depth (the paper's frames on walls).
 # Every other kind has depth relief that the ground truth keeps: removing it hides real geometry.
-APPEARANCE_KINDS = ("poster", "light_pool", "shadow")
+APPEARANCE_KINDS = ("poster", "light_pool") + SHADOW_LOOKS
 
 
 def kind_code(kind: str) -> int:
@@ -60,6 +69,9 @@ OVERSHOOT = 0.03
 # The generator's own default: the schema's default of data.synthrooms.<family>.clutter_strength
 # (checked equal by tests/test_premise_dial.py), for the generator called outside the workflow.
 DEFAULT_CLUTTER_STRENGTH = float(schema_default("data.synthrooms.indoor.clutter_strength"))
+DEFAULT_CLUTTER_LOOKS = int(schema_default("data.synthrooms.indoor.clutter_looks"))
+# Colours of the light a tinted shadow takes away: the channel kept dim is the darkness's colour.
+SHADOW_TINTS = ((1.3, 1.3, 0.15), (0.15, 1.3, 1.3), (1.3, 0.15, 1.3), (0.2, 1.4, 0.2))
 
 
 @dataclass(frozen=True)
@@ -67,10 +79,14 @@ class ClutterDial:
     """How strongly the real domain's clutter misleads (see the module docstring); 1 = the original."""
 
     strength: float = DEFAULT_CLUTTER_STRENGTH
+    looks: int = DEFAULT_CLUTTER_LOOKS
 
     def __post_init__(self):
         if not (self.strength >= 0 and np.isfinite(self.strength)):
             raise ValueError(f"clutter_strength {self.strength!r}: expected a finite number >= 0")
+        if isinstance(self.looks, bool) or not isinstance(self.looks, (int, np.integer)) \
+                or not 1 <= self.looks <= len(SHADOW_LOOKS):
+            raise ValueError(f"clutter_looks {self.looks!r}: expected an integer from 1 to {len(SHADOW_LOOKS)}")
 
     @property
     def coverage_scale(self) -> float:
@@ -90,6 +106,21 @@ class ClutterDial:
     @property
     def spot_kind(self) -> str:
         return "light_pool" if self.light_gain > 0 else "shadow"
+
+    def draw_look(self, rng: np.random.Generator) -> tuple[str, SpotLook | None]:
+        """One image's spot kind and look: above level 1 with looks > 1, one of the first ``looks``."""
+        if self.looks == 1 or self.spot_kind != "shadow":
+            return self.spot_kind, None
+        kind = SHADOW_LOOKS[int(rng.integers(self.looks))]
+        if kind == "blinds_shadow":  # light through slats: bands of shadow and bands of (some) light
+            return kind, SpotLook(SPOTLIGHT_COLOUR, "stripes", tex_amp=0.8, tex_freq=float(rng.uniform(4.0, 8.0)),
+                                  tex_angle=float(rng.uniform(0.0, np.pi)))
+        if kind == "tinted_shadow":  # coloured darkness (a stained or coloured pane between light and surface)
+            return kind, SpotLook(SHADOW_TINTS[int(rng.integers(len(SHADOW_TINTS)))])
+        if kind == "dappled_shadow":  # leaves between light and surface: blotches
+            return kind, SpotLook(SPOTLIGHT_COLOUR, "noise", tex_amp=0.9, tex_freq=float(rng.uniform(2.0, 5.0)),
+                                  tex_seed=int(rng.integers(2**31)))
+        return kind, None
 
 NEON = [
     (1.0, 0.15, 0.55), (0.1, 0.9, 0.9), (1.0, 0.85, 0.05), (0.55, 0.1, 0.95),
@@ -141,9 +172,11 @@ class ClutterSampler:
     """Adds clutter items to a copy of the clean hit buffer while tracking the covered area."""
 
     def __init__(self, scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
-                 materials: dict[str, Material], dial: ClutterDial = ClutterDial()):
+                 materials: dict[str, Material], dial: ClutterDial = ClutterDial(),
+                 spot: tuple[str, SpotLook | None] | None = None):
         self.scene = scene
         self.dial = dial
+        self.spot_kind, self.spot_look = spot or (dial.spot_kind, None)  # this image's light spots
         self.materials = materials  # the scene's own materials (a light pool lights the floor's)
         self.clean = clean
         self.surfaces = surfaces
@@ -248,11 +281,11 @@ def _light_pool(s: ClutterSampler, k: int) -> ClutterItem | None:
     w, d = s.rng.uniform(0.7, 1.8), s.rng.uniform(0.7, 1.8)
     uc = float(np.clip(point[0], -room_w / 2 + w / 2 + 0.05, room_w / 2 - w / 2 - 0.05))
     vc = float(np.clip(point[2], d / 2 + 0.05, room_l - d / 2 - 0.05))
-    role = f"{s.dial.spot_kind}:{k}"
+    role = f"{s.spot_kind}:{k}"
     light = float(s.rng.uniform(0.8, 2.0)) * s.dial.light_gain
-    mat = dataclasses.replace(s.materials["floor"], clutter=True, spotlight=light)
+    mat = dataclasses.replace(s.materials["floor"], clutter=True, spotlight=light, spot_look=s.spot_look)
     decal = Decal(int(s.clean.prim[p]), face, (uc - w / 2, uc + w / 2), (vc - d / 2, vc + d / 2), role)
-    return ClutterItem(s.dial.spot_kind, decals=[decal], materials={role: mat})
+    return ClutterItem(s.spot_kind, decals=[decal], materials={role: mat})
 
 
 def _off_floor_spot(s: ClutterSampler, k: int) -> ClutterItem | None:
@@ -266,12 +299,12 @@ def _off_floor_spot(s: ClutterSampler, k: int) -> ClutterItem | None:
     ua, va = tangent_axes(face)
     w, h = s.rng.uniform(0.5, 1.4), s.rng.uniform(0.4, 1.1)
     surface_role = s.surfaces.roles[int(s.surfaces.role_index[p])]
-    role = f"{s.dial.spot_kind}:{k}"
+    role = f"{s.spot_kind}:{k}"
     light = float(s.rng.uniform(0.8, 2.0)) * s.dial.light_gain
-    mat = dataclasses.replace(s.materials[surface_role], clutter=True, spotlight=light)
+    mat = dataclasses.replace(s.materials[surface_role], clutter=True, spotlight=light, spot_look=s.spot_look)
     u, v = float(point[ua]), float(point[va])
     decal = Decal(int(s.clean.prim[p]), face, (u - w / 2, u + w / 2), (v - h / 2, v + h / 2), role)
-    return ClutterItem(s.dial.spot_kind, decals=[decal], materials={role: mat})
+    return ClutterItem(s.spot_kind, decals=[decal], materials={role: mat})
 
 
 def _object_group(s: ClutterSampler, k: int) -> ClutterItem | None:
@@ -395,8 +428,11 @@ OUTDOOR_ITEMS = ((_pedestrian, 0.35), (_pole, 0.25), (_vegetation, 0.4))
 
 
 def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
-                materials: dict[str, Material], dial: ClutterDial = ClutterDial()) -> ClutterSampler:
-    """Sample clutter for a real image; returns the sampler (items, buffer, extra primitives)."""
+                materials: dict[str, Material], dial: ClutterDial = ClutterDial(),
+                look_rng: np.random.Generator | None = None) -> ClutterSampler:
+    """Sample clutter for a real image; returns the sampler (items, buffer, extra primitives).
+
+    ``look_rng`` draws the image's shadow look (needed when ``dial.looks > 1``); ``rng`` all the rest."""
     table = INDOOR_ITEMS if scene.family == "indoor" else OUTDOOR_ITEMS
     makers = [m for m, _ in table]
     probs = np.array([p for _, p in table])
@@ -406,6 +442,9 @@ def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.ra
         maker = makers[int(s.rng.choice(len(makers), p=probs / probs.sum()))]
         return maker(s, next(counter))
 
-    sampler = ClutterSampler(scene, clean, surfaces, rng, materials, dial)
+    if dial.looks > 1 and look_rng is None:
+        raise ValueError("add_clutter: clutter_looks > 1 needs look_rng (the image's look stream)")
+    spot = dial.draw_look(look_rng) if dial.looks > 1 else None
+    sampler = ClutterSampler(scene, clean, surfaces, rng, materials, dial, spot)
     sampler.run(sample_item)
     return sampler

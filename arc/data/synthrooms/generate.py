@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from arc.data.preprocess import DEPTH_SCALE, FAMILY_MAX_DEPTH, depth_to_uint16
-from arc.data.synthrooms.clutter import DEFAULT_CLUTTER_STRENGTH
+from arc.data.synthrooms.clutter import DEFAULT_CLUTTER_LOOKS, DEFAULT_CLUTTER_STRENGTH, ClutterDial
 from arc.data.synthrooms.sample import render_sample
 from arc.data.synthrooms.scenes import INDOOR_HFOV_DEG, OUTDOOR_HFOV_DEG
 from arc.errors import DataError
@@ -60,9 +60,9 @@ def _write_png(path: Path, image: np.ndarray) -> None:
 
 def _render_and_write(job) -> dict:
     """Worker: render one sample and write its PNGs; returns its statistics."""
-    family, split, index, seed, height, width, split_dir, clutter_strength = job
+    family, split, index, seed, height, width, split_dir, clutter_strength, clutter_looks = job
     domain = SPLIT_DOMAINS[split]
-    sample = render_sample(family, domain, derive_seed(seed, index), height, width, clutter_strength)
+    sample = render_sample(family, domain, derive_seed(seed, index), height, width, clutter_strength, clutter_looks)
     name = sample_name(index)
     split_dir = Path(split_dir)
     _write_png(split_dir / "rgb" / f"{name}.png", sample.rgb)
@@ -83,11 +83,12 @@ def _summary(values: list[float]) -> dict:
 
 
 def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, width: int, counts: dict[str, int],
-                       seed: int, workers: int = 1, clutter_strength: float = DEFAULT_CLUTTER_STRENGTH) -> dict:
+                       seed: int, workers: int = 1, clutter_strength: float = DEFAULT_CLUTTER_STRENGTH,
+                       clutter_looks: int = DEFAULT_CLUTTER_LOOKS) -> dict:
     """Render all splits of one family into ``out``; returns the meta dict (also written as meta.json).
 
-    ``clutter_strength``: the premise-strength dial (clutter.ClutterDial); recorded in meta.json
-    only when it is not the default, so a default benchmark's files are as before the dial."""
+    ``clutter_strength``, ``clutter_looks``: the premise-strength dial (clutter.ClutterDial); each is
+    recorded in meta.json only when it is not the default, so a default benchmark's files are as before the dial."""
     if family not in FAMILIES:
         raise DataError(f"unknown SynthRooms family {family!r}; expected one of {', '.join(FAMILIES)}")
     unknown = set(counts) - set(SPLIT_DOMAINS)
@@ -101,6 +102,10 @@ def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, widt
             raise DataError(f"count for split {split} is {n}; expected a non-negative number")
     if not (clutter_strength >= 0 and np.isfinite(clutter_strength)):
         raise DataError(f"clutter_strength {clutter_strength!r}; expected a finite number >= 0 (0 = no clutter, 1 = default)")
+    try:
+        ClutterDial(clutter_strength, clutter_looks)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
 
     meta = {
         "format": FORMAT, "family": family, "height": height, "width": width, "seed": seed,
@@ -110,6 +115,8 @@ def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, widt
     }
     if clutter_strength != DEFAULT_CLUTTER_STRENGTH:
         meta["clutter_strength"] = float(clutter_strength)
+    if clutter_looks != DEFAULT_CLUTTER_LOOKS:
+        meta["clutter_looks"] = int(clutter_looks)
     with atomic_directory(out) as tmp:
         jobs = []
         for split, n in counts.items():
@@ -119,7 +126,8 @@ def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, widt
             for folder in folders:
                 (split_dir / folder).mkdir(parents=True)
             meta["splits"][split] = {"domain": SPLIT_DOMAINS[split], "count": n, "seed": s_seed}
-            jobs += [(family, split, i, s_seed, height, width, str(split_dir), clutter_strength) for i in range(n)]
+            jobs += [(family, split, i, s_seed, height, width, str(split_dir), clutter_strength, clutter_looks)
+                     for i in range(n)]
         if workers > 1 and len(jobs) > 1:
             ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
             with ctx.Pool(workers) as pool:

@@ -68,8 +68,23 @@ class Material:
     specular: bool = False  # no Kinect return (glass, screens)
     emissive: float = 0.0  # 0 = lit by the scene light; 1 = self-lit (ignores light and fog)
     spotlight: float = 0.0  # extra irradiance from a light the synthetic scenes never have (light pools)
+    spot_look: "SpotLook | None" = None  # colour and pattern of that light (None: a plain warm-white spot)
     clutter: bool = False
     poster: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SpotLook:
+    """Colour and pattern of a spot's light (clutter looks above level 1: blinds, tinted, dappled).
+
+    The pattern fields are named as a Material's, so ``texture_factor`` reads them."""
+
+    colour: tuple[float, float, float]
+    texture: str = "flat"
+    tex_amp: float = 0.0
+    tex_freq: float = 1.0
+    tex_seed: int = 0
+    tex_angle: float = 0.0
 
 
 def role_class(role: str) -> str:

@@ -156,6 +156,19 @@ def material_flags(surfaces: SurfaceMap, materials: dict[str, Material], name: s
 SPOTLIGHT_COLOUR = (1.0, 0.95, 0.85)  # warm white LED spot (no IR: the Kinect still sees the floor)
 
 
+def spot_light(surfaces: SurfaceMap, materials: dict[str, Material]) -> np.ndarray:
+    """(N, 3) extra irradiance of the light spots: a warm-white spot, or a spot with its own look."""
+    spot = material_flags(surfaces, materials, "spotlight")[:, None] * np.asarray(SPOTLIGHT_COLOUR)
+    for r, role in enumerate(surfaces.roles):
+        look = None if role == SKY_ROLE else materials[role].spot_look
+        sel = surfaces.role_index == r
+        if look is None or not sel.any():
+            continue
+        pattern = texture_factor(look, surfaces.uv[sel, 0], surfaces.uv[sel, 1])
+        spot[sel] = materials[role].spotlight * pattern[:, None] * np.asarray(look.colour)
+    return spot
+
+
 def shade(scene: Scene, buffer: HitBuffer, surfaces: SurfaceMap, materials: dict[str, Material],
           photo: Photometry, albedo: np.ndarray | None = None) -> np.ndarray:
     """Linear RGB (N, 3) before the camera finish (``albedo`` = precomputed ``albedo_map``)."""
@@ -169,7 +182,7 @@ def shade(scene: Scene, buffer: HitBuffer, surfaces: SurfaceMap, materials: dict
         dist = np.linalg.norm(to_light, axis=1) + 1e-9
         cosine = np.clip(np.einsum("ij,ij->i", normal, to_light) / dist, 0.0, 1.0)
         irradiance = photo.light_intensity * cosine / (1.0 + (dist / photo.falloff_radius) ** 2)
-        spot = material_flags(surfaces, materials, "spotlight")[:, None] * np.asarray(SPOTLIGHT_COLOUR)
+        spot = spot_light(surfaces, materials)
         lit = albedo * (photo.ambient + irradiance[:, None] * light_colour + spot)
     else:
         cosine = np.clip(normal @ scene.light, 0.0, 1.0)

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from arc.data.synthrooms.clutter import DEFAULT_CLUTTER_STRENGTH, ClutterDial, add_clutter, dilate, kind_code
+from arc.data.synthrooms.clutter import (DEFAULT_CLUTTER_LOOKS, DEFAULT_CLUTTER_STRENGTH, ClutterDial, add_clutter,
+                                         dilate, kind_code)
 from arc.data.synthrooms.geometry import NO_HIT, HitBuffer
 from arc.data.synthrooms.materials import assign_materials, role_class
 from arc.data.synthrooms.render import (
@@ -39,7 +40,8 @@ class Sample:
 
 
 def _streams(seed: int) -> dict[str, np.random.Generator]:
-    names = ("geometry", "materials", "clutter", "photometry", "sensor")
+    # New streams go at the end: child i of a SeedSequence does not depend on how many are spawned.
+    names = ("geometry", "materials", "clutter", "photometry", "sensor", "clutter_look")
     children = np.random.SeedSequence(seed).spawn(len(names))
     return {n: np.random.default_rng(c) for n, c in zip(names, children)}
 
@@ -49,8 +51,10 @@ def _scene_roles(scene: Scene) -> list[str]:
 
 
 def render_sample(family: str, domain: str, seed: int, height: int, width: int,
-                  clutter_strength: float = DEFAULT_CLUTTER_STRENGTH) -> Sample:
-    """``clutter_strength``: the premise-strength dial of the real domain's clutter (clutter.ClutterDial)."""
+                  clutter_strength: float = DEFAULT_CLUTTER_STRENGTH,
+                  clutter_looks: int = DEFAULT_CLUTTER_LOOKS) -> Sample:
+    """``clutter_strength``, ``clutter_looks``: the premise-strength dial of the real domain's clutter
+    (clutter.ClutterDial)."""
     if domain not in DOMAINS:
         raise ValueError(f"unknown domain {domain!r}; expected one of {DOMAINS}")
     rng = _streams(seed)
@@ -69,7 +73,8 @@ def render_sample(family: str, domain: str, seed: int, height: int, width: int,
         depth = _dense_depth(scene, clean)
         return Sample(rgb, depth, info={"valid_fraction": float((depth > 0).mean()), "clutter_items": []})
 
-    sampler = add_clutter(scene, clean, clean_surfaces, rng["clutter"], materials, ClutterDial(clutter_strength))
+    sampler = add_clutter(scene, clean, clean_surfaces, rng["clutter"], materials,
+                          ClutterDial(clutter_strength, clutter_looks), rng["clutter_look"])
     cluttered = dataclasses.replace(
         scene,
         primitives=scene.primitives + [p for p, _ in sampler.extra_prims],
