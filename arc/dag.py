@@ -133,14 +133,21 @@ def row_method(params: Mapping, row: str, rho: float | None = None) -> str:
     return row
 
 
+# The oracle rows (SynthRooms only: they need the clutter-free twins and the clutter masks), in table order:
+# oracle_declutter: mix training's D on the clutter-free twins; oracle_mask: ARC: full at the Table-2 rho
+# with the true clutter as A; oracle_flat_mask: the same with only the flat (appearance) clutter as A,
+# since removing an object hides geometry the ground truth keeps (arc.evaluation.predict.true_clutter_keep).
+ORACLE_METHODS = ("oracle_declutter", "oracle_mask", "oracle_flat_mask")
+
+
 def evaluated_methods(params: Mapping, oracles: bool) -> dict[str, tuple[str, float | None]]:
     """method -> (row whose model it scores, rho): every row at the Table-2 rho, the swept row at
-    each sweep value, and on SynthRooms the oracle rows (oracle_declutter: mix training's D on the
-    clutter-free twins; oracle_mask: ARC: full at the Table-2 rho with the true clutter as A)."""
+    each sweep value, and on SynthRooms the oracle rows (ORACLE_METHODS)."""
     methods = {row_method(params, row, rho): (row, rho) for row, rho in branches(params)}
     if oracles:
         methods["oracle_declutter"] = ("mix", None)
         methods["oracle_mask"] = (SWEPT_ROW, params["rho"])
+        methods["oracle_flat_mask"] = (SWEPT_ROW, params["rho"])
     return methods
 
 

@@ -144,3 +144,18 @@ def test_predict_checkpoint_with_a_real_saved_pipeline(split_dir, tmp_path):
     with pytest.raises(DataError, match="max_depth 80.0"):
         predict_checkpoint(ckpt, split_dir, tmp_path / "res2", method="mix", seed=1,
                            protocol=get_protocol("synthrooms-indoor"), device="cpu")
+
+
+def test_oracle_masks_remove_all_clutter_or_only_the_flat_kinds(tmp_path):
+    from arc.data.synthrooms.clutter import kind_code
+    from arc.errors import DataError
+    from arc.evaluation.predict import true_clutter_keep, uses_true_clutter_mask
+
+    kinds = np.array([[[0, kind_code("poster"), kind_code("objects"), kind_code("blinds_shadow")]]], np.uint8)
+    clutter = (kinds > 0).astype(np.uint8)
+    assert true_clutter_keep("oracle_mask", clutter, kinds, tmp_path).tolist() == [[[True, False, False, False]]]
+    # an object keeps its pixels: its ground truth is the object, so removing it hides real geometry
+    assert true_clutter_keep("oracle_flat_mask", clutter, kinds, tmp_path).tolist() == [[[True, False, True, False]]]
+    with pytest.raises(DataError, match="clutter_kind"):
+        true_clutter_keep("oracle_flat_mask", clutter, None, tmp_path)
+    assert uses_true_clutter_mask("oracle_flat_mask") and not uses_true_clutter_mask("oracle_declutter")

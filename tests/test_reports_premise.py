@@ -56,3 +56,20 @@ def test_markdown_gives_mean_and_std_over_seeds_per_setting(tmp_path):
     out = write_premise_report(frame, tmp_path / "reports" / "premise.csv", "real_val")
     assert len(pd.read_csv(out)) == len(frame) and out.with_suffix(".md").read_text() == md
     assert out.with_suffix(".json").is_file()
+
+
+def test_kind_table_gives_the_error_inside_each_clutter_kind_and_the_twins_change():
+    records = []
+    for seed, (captured, twin) in enumerate(((0.50, 0.40), (0.70, 0.49))):
+        for intervention, inside in (("as_captured", captured), ("twin", twin)):
+            records.append({"setting": "mix D", "seed": seed, "intervention": intervention, "rms_log": 0.3,
+                            "abs_rel": 0.2, "rms_log_change_pct": 0.0, "abs_rel_change_pct": 0.0,
+                            "clutter_fraction": 0.1, "attention_iou": float("nan"),
+                            "attention_removed_fraction": float("nan"),
+                            "rms_log_in_background": 0.2, "rms_log_in_blinds_shadow": inside})
+    md = premise_markdown(pd.DataFrame(records), "real_val")
+    # -20 % and -30 %: mean -25.0, std 7.1; the background is not a clutter kind
+    assert "| blinds_shadow | 0.600 ± 0.141 (-25.0 ± 7.1 %) |" in md
+    assert "| background |" not in md
+    without = pd.DataFrame(records).drop(columns=["rms_log_in_background", "rms_log_in_blinds_shadow"])
+    assert "Inside each clutter kind" not in premise_markdown(without, "real_val")

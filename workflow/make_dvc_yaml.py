@@ -69,8 +69,6 @@ HEADER = """\
 # (its output never changes, so passing the check reruns nothing downstream).
 CHECK_STAMP = ".arc/settings-checked"
 CHECK_STAGE = "check_settings"
-# Stages that exist only on SynthRooms (they need the clutter-free twins and clutter masks).
-ORACLE_METHODS = ("oracle_declutter", "oracle_mask")
 
 
 def has_oracles(params: dict) -> bool:

@@ -69,9 +69,27 @@ def default_input_array(method: str) -> str:
     return "clean_rgb" if method == "oracle_declutter" else "rgb"
 
 
+# The oracle-mask rows -> the clutter kinds their mask removes (None: every kind).
+TRUE_MASK_KINDS = {"oracle_mask": None, "oracle_flat_mask": "appearance"}
+
+
 def uses_true_clutter_mask(method: str) -> bool:
-    """The oracle-mask row: ARC:full's T, I and D with the true clutter mask in place of A's."""
-    return method.split("-rho", 1)[0] == "oracle_mask"
+    """The oracle-mask rows: ARC:full's T, I and D with the true clutter mask in place of A's."""
+    return method.split("-rho", 1)[0] in TRUE_MASK_KINDS
+
+
+def true_clutter_keep(method: str, clutter: np.ndarray, kinds: np.ndarray | None, where: Path) -> np.ndarray:
+    """The kept pixels of an oracle-mask row: all but the clutter (oracle_mask), or all but the flat
+    appearance clutter (oracle_flat_mask: posters, light pools, shadows, whose ground truth is the surface)."""
+    from arc.data.synthrooms.clutter import APPEARANCE_KINDS, kind_code
+
+    clutter = np.asarray(clutter) > 0
+    if TRUE_MASK_KINDS[method.split("-rho", 1)[0]] is None:
+        return ~clutter
+    if kinds is None:
+        raise DataError(f"{where}: method {method!r} needs the clutter_kind array (a SynthRooms real split)")
+    flat = np.isin(np.asarray(kinds), [kind_code(k) for k in APPEARANCE_KINDS])
+    return ~(clutter & flat)
 
 
 def _open_split(split_dir: str | Path):
@@ -191,7 +209,7 @@ def predict_split(
             raise DataError(f"{split_dir}: method {method!r} needs the true clutter mask (a SynthRooms real split)")
         if not mask_capable(pipeline):
             raise DataError(f"method {method!r} needs a checkpoint with an attention module (ARC:full's)")
-        given_keep = np.asarray(clutter) == 0
+        given_keep = true_clutter_keep(method, clutter, kinds, split_dir)
 
     scorer = Scorer(protocol)
     also_scorers = [Scorer(p) for p in also_protocols]

@@ -24,6 +24,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "arc_full": "ARC: full",
     "oracle_declutter": "oracle declutter",
     "oracle_mask": "oracle mask (true clutter as A)",
+    "oracle_flat_mask": "oracle flat mask (true flat clutter as A)",
     "t2net": "T2Net",
     "crdoco": "CrDoCo",
     "gasda": "GASDA",
@@ -70,9 +71,11 @@ def table_methods(params: dict) -> list[str]:
     on the embedded (SynthRooms) benchmark."""
     rows = [r for r in TABLE_ROW_ORDER if r in (params.get("rows") or {})]
     rows += [r for r in (params.get("rows") or {}) if r not in rows]
+    from arc.dag import ORACLE_METHODS
+
     methods = [result_name(r, params) for r in rows]
     if is_embedded_benchmark(params.get("benchmark", "")):
-        methods += ["oracle_declutter", "oracle_mask"]
+        methods += list(ORACLE_METHODS)
     return methods
 
 

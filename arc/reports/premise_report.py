@@ -88,8 +88,35 @@ def build_premise_report(params: dict, runs_root: str | Path, split_dir: str | P
                     "clutter_fraction": result["clutter_fraction"],
                     "attention_iou": attention.get("iou_with_clutter", np.nan),
                     "attention_removed_fraction": attention.get("removed_fraction", np.nan),
+                    # RMS-log inside each clutter kind's pixels: which kind D misreads, and how much the twin helps there
+                    **{key: value for key, value in row.items() if key.startswith(IN_KIND)},
                 })
     return pd.DataFrame.from_records(records)
+
+
+IN_KIND = "rms_log_in_"  # prefix of measure_premise's per-kind columns (rms_log_in_<kind>, rms_log_in_background)
+
+
+def kind_table(frame: pd.DataFrame) -> list[str]:
+    """Markdown lines: per clutter kind and setting, RMS-log inside the kind's pixels as captured and
+    its change on the twin (mean over seeds); [] when the frame has no per-kind columns."""
+    columns = [c for c in frame.columns if c.startswith(IN_KIND) and c != f"{IN_KIND}background"]
+    settings = list(dict.fromkeys(frame["setting"]))
+    rows = []
+    for column in columns:
+        cells = []
+        for setting in settings:
+            part = frame[frame["setting"] == setting].set_index(["seed", "intervention"])[column].unstack()
+            if not {"as_captured", "twin"} <= set(part.columns) or part["as_captured"].isna().all():
+                cells.append("–")
+                continue
+            change = 100.0 * (part["twin"] / part["as_captured"] - 1.0)
+            cells.append(f"{_mean_std(part['as_captured'], '.3f')} ({_mean_std(change, '+.1f')} %)")
+        rows.append([column[len(IN_KIND):], *cells])
+    if not rows:
+        return []
+    return ["", "Inside each clutter kind's pixels: RMS-log as captured (its change on the twin, mean ± std over seeds).",
+            "", markdown_table(["clutter kind", *settings], rows).rstrip("\n")]
 
 
 def _mean_std(values: pd.Series, fmt: str) -> str:
@@ -128,6 +155,7 @@ def premise_markdown(frame: pd.DataFrame, split: str) -> str:
         "",
         f"Clutter covers {100 * frame['clutter_fraction'].mean():.1f} % of the pixels.",
     ]
+    lines += kind_table(frame)
     for setting in settings:
         values = frame[(frame["setting"] == setting) & (frame["intervention"] == "attention_removed")]
         if len(values):

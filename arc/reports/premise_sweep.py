@@ -37,7 +37,6 @@ SWEEP_ROOT = Path("runs/premise_sweep")
 # The rows the ladder trains (syn_only: the D that A is trained against in the demo preset).
 LADDER_ROWS = ("syn_only", "mix", "mix_ft", "arc_t", "arc_at", "arc_full")
 BASELINE = "mix_ft"
-ORACLES = ("oracle_declutter", "oracle_mask")
 # Top-level settings a level does not read: its own list (changing it must not rerun the levels it
 # keeps) and the rho sweep (a level runs the Table-2 rho only). level_params drops or replaces them;
 # the DVC generator leaves them out of a level stage's params.
@@ -58,7 +57,8 @@ def rung_methods(params: dict) -> dict[str, str]:
     """Rung label -> result (method) name at the preset's Table-2 rho."""
     tag = rho_tag(params["rho"])
     return {"mix": "mix", "mix + fine-tuning": "mix_ft", "ARC: T": "arc_t", "ARC: A&T": f"arc_at-{tag}",
-            "ARC: full": f"arc_full-{tag}", "oracle declutter": "oracle_declutter", "oracle mask": "oracle_mask"}
+            "ARC: full": f"arc_full-{tag}", "oracle declutter": "oracle_declutter", "oracle mask": "oracle_mask",
+            "oracle flat mask": "oracle_flat_mask"}
 
 
 def family_of(params: dict) -> str:
@@ -178,7 +178,7 @@ def summarise_level(results: Path, premise: pd.DataFrame, level: float, params: 
                "a_depth_twin_pct": float(through_t["rms_log_change_pct"].mean()),
                "n_seeds": int(frame["seed"].nunique()), "rungs": [], "attention": {}}
     comparisons = [(label, BASELINE) for label in methods if methods[label] != BASELINE]
-    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("oracle mask", "arc_t")]
+    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("oracle mask", "arc_t"), ("oracle flat mask", "arc_t")]
     for label, baseline in comparisons:
         gains = per_sample_gains(results, methods[label], baseline, protocol)
         stats = gain_summary(gains, n_bootstrap=n_bootstrap, seed=seed)
@@ -188,8 +188,8 @@ def summarise_level(results: Path, premise: pd.DataFrame, level: float, params: 
                                  "fraction_improved": stats["fraction_improved"], "n_images": stats["n"]})
     for label in ("ARC: A&T", "ARC: full"):
         rows = frame[frame["method"] == methods[label]]
-        summary["attention"][label] = {"mask_iou": float(rows["mask_iou"].mean()),
-                                       "mask_logit_auc": float(rows["mask_logit_auc"].mean())}
+        summary["attention"][label] = {key: float(rows[key].mean())
+                                       for key in ("mask_iou", "mask_logit_auc", "mask_iou_appearance") if key in rows}
     return summary
 
 
@@ -204,7 +204,9 @@ def sweep_frame(summaries: list[dict]) -> pd.DataFrame:
                          "a_iou_full": s["attention"]["ARC: full"]["mask_iou"],
                          "a_auc_full": s["attention"]["ARC: full"]["mask_logit_auc"],
                          "a_iou_at": s["attention"]["ARC: A&T"]["mask_iou"],
-                         "a_auc_at": s["attention"]["ARC: A&T"]["mask_logit_auc"]})
+                         "a_auc_at": s["attention"]["ARC: A&T"]["mask_logit_auc"],
+                         # IoU with the flat clutter only (what a perfect A removes; summaries before it: NaN)
+                         "a_iou_flat_full": s["attention"]["ARC: full"].get("mask_iou_appearance", np.nan)})
     return pd.DataFrame(rows)
 
 
@@ -237,6 +239,7 @@ def plot_sweep(frame: pd.DataFrame):
     ax_a.plot(levels["premise_twin_pct"], levels["a_iou_full"], "o-", label="IoU, ARC:full's A")
     ax_a.plot(levels["premise_twin_pct"], levels["a_auc_full"], "s--", label="logit AUC, ARC:full's A")
     ax_a.plot(levels["premise_twin_pct"], levels["a_iou_at"], "^-", label="IoU, ARC:A&T's A")
+    ax_a.plot(levels["premise_twin_pct"], levels["a_iou_flat_full"], "v:", label="IoU with the flat clutter, ARC:full's A")
     ax_a.axhline(0.3, color="grey", lw=0.8, ls=":")
     ax_a.invert_xaxis()
     ax_a.set_xlabel("premise strength (%, as left)")
