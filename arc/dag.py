@@ -133,11 +133,22 @@ def row_method(params: Mapping, row: str, rho: float | None = None) -> str:
     return row
 
 
-# The oracle rows (SynthRooms only: they need the clutter-free twins and the clutter masks), in table order:
+# The oracle rows (SynthRooms only: they need the clutter-free twins and the clutter masks), in table
+# order, with the row whose model each scores:
 # oracle_declutter: mix training's D on the clutter-free twins; oracle_mask: ARC: full at the Table-2 rho
 # with the true clutter as A; oracle_flat_mask: the same with only the flat (appearance) clutter as A,
-# since removing an object hides geometry the ground truth keeps (arc.evaluation.predict.true_clutter_keep).
-ORACLE_METHODS = ("oracle_declutter", "oracle_mask", "oracle_flat_mask")
+# since removing an object hides geometry the ground truth keeps (arc.evaluation.predict.true_clutter_keep);
+# oracle_flat_mask_t: ARC: T's T and D with the true flat clutter removed (zero fill, A's training fill):
+# a perfect A for a D that was not fine-tuned under a learned A's masks.
+ORACLE_METHODS = {"oracle_declutter": "mix", "oracle_mask": SWEPT_ROW, "oracle_flat_mask": SWEPT_ROW,
+                  "oracle_flat_mask_t": "arc_t"}
+
+
+def oracle_methods(params: Mapping) -> dict[str, tuple[str, float | None]]:
+    """The oracle rows whose row the params train: method -> (row, rho: the Table-2 rho for rows with A)."""
+    rows = params.get("rows") or {}
+    return {method: (row, params["rho"] if "A" in rows[row].get("modules", []) else None)
+            for method, row in ORACLE_METHODS.items() if row in rows}
 
 
 def evaluated_methods(params: Mapping, oracles: bool) -> dict[str, tuple[str, float | None]]:
@@ -145,9 +156,7 @@ def evaluated_methods(params: Mapping, oracles: bool) -> dict[str, tuple[str, fl
     each sweep value, and on SynthRooms the oracle rows (ORACLE_METHODS)."""
     methods = {row_method(params, row, rho): (row, rho) for row, rho in branches(params)}
     if oracles:
-        methods["oracle_declutter"] = ("mix", None)
-        methods["oracle_mask"] = (SWEPT_ROW, params["rho"])
-        methods["oracle_flat_mask"] = (SWEPT_ROW, params["rho"])
+        methods.update(oracle_methods(params))
     return methods
 
 

@@ -159,3 +159,36 @@ def test_oracle_masks_remove_all_clutter_or_only_the_flat_kinds(tmp_path):
     with pytest.raises(DataError, match="clutter_kind"):
         true_clutter_keep("oracle_flat_mask", clutter, None, tmp_path)
     assert uses_true_clutter_mask("oracle_flat_mask") and not uses_true_clutter_mask("oracle_declutter")
+
+
+def test_oracle_flat_mask_on_t_scores_a_pipeline_without_attention(split_dir, tmp_path):
+    import torch
+
+    from arc.data.synthrooms.clutter import kind_code
+    from arc.models import ARCPipeline
+
+    split = open_split(split_dir)
+    clutter = np.asarray(split.array("clutter_mask"))
+    kinds = np.where(clutter > 0, kind_code("shadow"), 0).astype(np.uint8)
+    kinds[:, :, 0] = np.where(clutter[:, :, 0] > 0, kind_code("objects"), 0)  # one column of an object: kept
+    np.save(split_dir / "clutter_kind.npy", kinds)
+    manifest = json.loads((split_dir / "manifest.json").read_text())
+    manifest["arrays"]["clutter_kind"] = "clutter_kind.npy"
+    manifest["eval_only"].append("clutter_kind")
+    (split_dir / "manifest.json").write_text(json.dumps(manifest))
+
+    class MeanDepth(torch.nn.Module):  # depth follows the input, so a removed pixel shows in the score
+        def forward(self, x):
+            return 0.8 * x.mean(dim=1, keepdim=True)
+
+    pipe = ARCPipeline(MeanDepth())
+    info = predict_split(pipe, split_dir, tmp_path / "t", method="oracle_flat_mask_t", seed=0,
+                         protocol=get_protocol("synthrooms-indoor"), batch_size=2)
+    removed = (kinds == kind_code("shadow")).mean()
+    assert info["keep_rate"] == pytest.approx(1.0 - removed)
+    plain = predict_split(pipe, split_dir, tmp_path / "plain", method="arc_t", seed=0,
+                          protocol=get_protocol("synthrooms-indoor"), batch_size=2)
+    assert info["metrics"] != plain["metrics"]
+    with pytest.raises(DataError, match="attention module"):
+        predict_split(pipe, split_dir, tmp_path / "m", method="oracle_flat_mask", seed=0,
+                      protocol=get_protocol("synthrooms-indoor"), batch_size=2)

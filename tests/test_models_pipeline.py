@@ -114,3 +114,17 @@ def test_attention_without_inpainter_feeds_masked_image_to_depth():
     x = torch.rand(1, 3, 16, 16) + 0.5  # strictly positive so removed pixels are visible as 0
     out = pipe(x)
     assert torch.equal(out["net_input"], out["mask"] * x)
+
+
+def test_a_given_mask_without_attention_zero_fills_through_t_and_d():
+    torch.manual_seed(0)
+    translator = _tiny("resnet_generator")
+    pipe = ARCPipeline(_tiny("depth_unet"), translator=translator).eval()
+    x = torch.rand(2, 3, 16, 16)
+    keep = (torch.rand(2, 1, 16, 16) > 0.3).float()
+    with torch.no_grad():
+        out = pipe(x, mask=keep)
+        plain = pipe(x)
+    assert out["mask_logits"] is None and torch.equal(out["mask"], keep)
+    assert torch.equal(out["net_input"], keep * translator(x))  # A's training fill: 0
+    assert plain["mask"] is None and not torch.equal(out["depth_unit"], plain["depth_unit"])

@@ -59,7 +59,7 @@ def test_level_folder_is_rewritten_only_when_its_settings_change(params, tmp_pat
 
 def test_level_targets_are_the_ladders_results(params):
     targets = sweep.level_targets(params)
-    assert len(targets) == 8 * len(params["seeds"])
+    assert len(targets) == 9 * len(params["seeds"])
     assert "results/synthrooms-indoor/seed2/arc_full-rho0.85" in targets
     assert "results/synthrooms-indoor/seed0/oracle_mask" in targets
     assert "results/synthrooms-indoor/seed1/oracle_flat_mask" in targets
@@ -95,7 +95,8 @@ def _fake_level(root: Path, shift: dict[str, float]):
 
 def test_summary_gains_over_the_control_and_a_beyond_t(params, tmp_path):
     shift = {"mix": 0.02, "arc_t": -0.01, "arc_at-rho0.85": -0.03, "arc_full-rho0.85": -0.04,
-             "oracle_declutter": -0.05, "oracle_mask": -0.06, "oracle_flat_mask": -0.07}
+             "oracle_declutter": -0.05, "oracle_mask": -0.06, "oracle_flat_mask": -0.07,
+             "oracle_flat_mask_t": -0.08}
     _fake_level(tmp_path, shift)
     summary = sweep.summarise_level(tmp_path, _premise_frame([-4.0, -6.0, -8.0]), 2.0, params, n_bootstrap=200, seed=0)
     assert summary["level"] == 2.0 and summary["n_seeds"] == 3
@@ -107,6 +108,7 @@ def test_summary_gains_over_the_control_and_a_beyond_t(params, tmp_path):
     assert rungs[("ARC: A&T", "arc_t")]["gain"] == pytest.approx(-0.02)
     assert rungs[("oracle mask", "arc_t")]["gain"] == pytest.approx(-0.05)
     assert rungs[("oracle flat mask", "arc_t")]["gain"] == pytest.approx(-0.06)
+    assert rungs[("oracle flat mask on T", "arc_t")]["gain"] == pytest.approx(-0.07)
     # every image moves by the same amount: the bootstrap interval is that amount
     full = rungs[("ARC: full", "mix_ft")]
     assert full["ci95_low"] == pytest.approx(-0.04) and full["ci95_high"] == pytest.approx(-0.04)
@@ -124,8 +126,8 @@ def test_sweep_report_one_row_per_level_and_rung(params, tmp_path):
                                                n_bootstrap=100, seed=0))
     frame = sweep.write_sweep_report(summaries[::-1], tmp_path / "reports" / "premise_sweep.csv")
     assert frame["level"].tolist()[0] == 0.0 and set(frame["level"]) == {0.0, 3.0}
-    assert len(frame) == 2 * 11  # 7 rungs against mix + fine-tuning, 4 against ARC:T
-    assert frame["a_iou_flat_full"].tolist() == pytest.approx([0.4] * 22)
+    assert len(frame) == 2 * 13  # 8 rungs against mix + fine-tuning, 5 against ARC:T
+    assert frame["a_iou_flat_full"].tolist() == pytest.approx([0.4] * 26)
     written = pd.read_csv(tmp_path / "reports" / "premise_sweep.csv")
     full = written[(written["rung"] == "ARC: full") & (written["baseline"] == "mix_ft")].set_index("level")["gain"]
     assert full[0.0] == pytest.approx(0.0, abs=1e-9) and full[3.0] == pytest.approx(-0.03)

@@ -54,7 +54,7 @@ def results(tmp_path):
 def test_table_methods_follow_the_workflow_names():
     assert METHODS == ["syn_only", "real_only", "mix", "arc_t", "arc_a-rho0.85", "arc_at-rho0.85",
                        "arc_ai-rho0.85", "arc_full-rho0.85", "oracle_declutter", "oracle_mask",
-                       "oracle_flat_mask"]
+                       "oracle_flat_mask", "oracle_flat_mask_t"]
 
 
 def test_main_table_rows_columns_and_seed_statistics(results, tmp_path):
@@ -64,8 +64,9 @@ def test_main_table_rows_columns_and_seed_statistics(results, tmp_path):
     assert list(table.columns[:19]) == ["method", "label", *METRIC_KEYS, *[f"{k}_std" for k in METRIC_KEYS],
                                         "protocol", "dataset", "n_seeds"]
     assert table["method"].tolist() == METHODS
-    assert table["label"].tolist()[-4:] == ["ARC: full", "oracle declutter", "oracle mask (true clutter as A)",
-                                            "oracle flat mask (true flat clutter as A)"]
+    assert table["label"].tolist()[-5:] == ["ARC: full", "oracle declutter", "oracle mask (true clutter as A)",
+                                            "oracle flat mask (true flat clutter as A)",
+                                            "oracle flat mask on ARC: T (true flat clutter removed, T's D)"]
     # Seeds give value, value + 0.01, value + 0.02: mean + 0.01, sample std 0.01.
     for i, (_, row) in enumerate(table.iterrows()):
         for key in METRIC_KEYS:
@@ -92,7 +93,8 @@ def test_headline_metrics_json_is_keyed_by_row_without_rho(results, tmp_path):
     table = write_main_table(results, METHODS, "synthrooms-indoor", out, params=PARAMS)
     metrics = json.loads((tmp_path / "table2_metrics.json").read_text())
     assert list(metrics) == ["syn_only", "real_only", "mix", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full",
-                             "oracle_declutter", "oracle_mask", "oracle_flat_mask"]
+                             "oracle_declutter", "oracle_mask", "oracle_flat_mask",
+                             "oracle_flat_mask_t"]
     full = table[table["method"] == "arc_full-rho0.85"].iloc[0]
     assert metrics["arc_full"] == {"abs_rel": pytest.approx(full["abs_rel"]), "rms": pytest.approx(full["rms"]),
                                    "rms_log": pytest.approx(full["rms_log"]), "delta1": pytest.approx(full["delta1"]),

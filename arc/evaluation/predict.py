@@ -69,8 +69,10 @@ def default_input_array(method: str) -> str:
     return "clean_rgb" if method == "oracle_declutter" else "rgb"
 
 
-# The oracle-mask rows -> the clutter kinds their mask removes (None: every kind).
-TRUE_MASK_KINDS = {"oracle_mask": None, "oracle_flat_mask": "appearance"}
+# The oracle-mask rows -> the clutter kinds their mask removes (None: every kind). The _t row scores
+# ARC: T's checkpoint (no A, no I: the removed pixels get A's training fill, 0); the others ARC: full's.
+TRUE_MASK_KINDS = {"oracle_mask": None, "oracle_flat_mask": "appearance", "oracle_flat_mask_t": "appearance"}
+WITHOUT_ATTENTION = ("oracle_flat_mask_t",)
 
 
 def uses_true_clutter_mask(method: str) -> bool:
@@ -207,7 +209,7 @@ def predict_split(
     if uses_true_clutter_mask(method):
         if clutter is None:
             raise DataError(f"{split_dir}: method {method!r} needs the true clutter mask (a SynthRooms real split)")
-        if not mask_capable(pipeline):
+        if not mask_capable(pipeline) and method.split("-rho", 1)[0] not in WITHOUT_ATTENTION:
             raise DataError(f"method {method!r} needs a checkpoint with an attention module (ARC:full's)")
         given_keep = true_clutter_keep(method, clutter, kinds, split_dir)
 

@@ -61,8 +61,9 @@ class ARCPipeline(nn.Module):
     ) -> dict[str, torch.Tensor | None]:
         """Run every present module; ``hard`` defaults to ``not self.training``.
 
-        ``mask`` (Bx1xHxW, 1 = keep) replaces A's hard mask: the oracle-mask row feeds the true
-        clutter mask through the same T, I and D.
+        ``mask`` (Bx1xHxW, 1 = keep) replaces A's hard mask: the oracle-mask rows feed the true
+        clutter mask through the same T, I and D; without A (ARC: T's pipeline) the given mask's
+        removed pixels get A's training fill, 0, or I's fill where there is an I.
 
         Returns ``translated, mask_logits, mask, masked, inpainted, net_input,
         depth_unit``; ``mask``/``mask_logits`` are None without an attention module.
@@ -70,9 +71,9 @@ class ARCPipeline(nn.Module):
         translated = self.translator(x) if self.translator is not None else x
         given_mask, mask_logits, mask = mask, None, None
         masked = inpainted = translated
-        if self.attention is not None:
+        if self.attention is not None or given_mask is not None:
             use_hard = (not self.training) if hard is None else bool(hard)
-            mask_logits = self.attention(x)
+            mask_logits = self.attention(x) if self.attention is not None else None
             if given_mask is not None:
                 if given_mask.shape[-2:] != x.shape[-2:]:
                     raise ValueError(f"ARCPipeline: given mask {tuple(given_mask.shape)} does not match the image {tuple(x.shape)}")

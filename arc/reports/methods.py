@@ -25,6 +25,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "oracle_declutter": "oracle declutter",
     "oracle_mask": "oracle mask (true clutter as A)",
     "oracle_flat_mask": "oracle flat mask (true flat clutter as A)",
+    "oracle_flat_mask_t": "oracle flat mask on ARC: T (true flat clutter removed, T's D)",
     "t2net": "T2Net",
     "crdoco": "CrDoCo",
     "gasda": "GASDA",
@@ -71,11 +72,11 @@ def table_methods(params: dict) -> list[str]:
     on the embedded (SynthRooms) benchmark."""
     rows = [r for r in TABLE_ROW_ORDER if r in (params.get("rows") or {})]
     rows += [r for r in (params.get("rows") or {}) if r not in rows]
-    from arc.dag import ORACLE_METHODS
+    from arc.dag import oracle_methods
 
     methods = [result_name(r, params) for r in rows]
     if is_embedded_benchmark(params.get("benchmark", "")):
-        methods += list(ORACLE_METHODS)
+        methods += list(oracle_methods(params))
     return methods
 
 

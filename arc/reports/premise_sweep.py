@@ -58,7 +58,7 @@ def rung_methods(params: dict) -> dict[str, str]:
     tag = rho_tag(params["rho"])
     return {"mix": "mix", "mix + fine-tuning": "mix_ft", "ARC: T": "arc_t", "ARC: A&T": f"arc_at-{tag}",
             "ARC: full": f"arc_full-{tag}", "oracle declutter": "oracle_declutter", "oracle mask": "oracle_mask",
-            "oracle flat mask": "oracle_flat_mask"}
+            "oracle flat mask": "oracle_flat_mask", "oracle flat mask on T": "oracle_flat_mask_t"}
 
 
 def family_of(params: dict) -> str:
@@ -178,7 +178,8 @@ def summarise_level(results: Path, premise: pd.DataFrame, level: float, params: 
                "a_depth_twin_pct": float(through_t["rms_log_change_pct"].mean()),
                "n_seeds": int(frame["seed"].nunique()), "rungs": [], "attention": {}}
     comparisons = [(label, BASELINE) for label in methods if methods[label] != BASELINE]
-    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("oracle mask", "arc_t"), ("oracle flat mask", "arc_t")]
+    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("oracle mask", "arc_t"), ("oracle flat mask", "arc_t"),
+                    ("oracle flat mask on T", "arc_t")]
     for label, baseline in comparisons:
         gains = per_sample_gains(results, methods[label], baseline, protocol)
         stats = gain_summary(gains, n_bootstrap=n_bootstrap, seed=seed)
