@@ -284,3 +284,43 @@ def test_frozen_bn_masks_trains_the_row_under_both_modes_and_shares_the_upstream
     # the shared stages once, the rest once per mode
     assert not any(name.startswith(("eval-", "train-")) and name.split("-", 1)[1] in {"mix", "translator"} for name in folders)
     assert any(name.startswith("eval-") for name in folders) and any(name.startswith("train-") for name in folders)
+
+
+def test_twin_gain_scores_each_rows_networks_on_the_twins(tmp_path):
+    import pandas as pd
+
+    from arc.diagnostics.twin_gain import KeepEverything, twin_gains
+    from arc.evaluation.predict import predict_checkpoint
+    from arc.evaluation.protocols import get_protocol
+    from arc.models.registry import build_model
+    from arc.training.checkpoint import load_pipeline, module_record, save_selected
+    from test_evaluation_fakes import write_fake_cache
+
+    work = Workdir(tmp_path, "synthrooms-indoor")
+    write_fake_cache(work.split("real_test"), n=6, height=16, width=16)
+    torch.manual_seed(0)
+    depth = build_model("depth_unet", base_width=4, num_downsamples=2, num_inception_blocks=1)
+    with torch.no_grad():  # an untrained D is near constant: make it read its input
+        for p in depth.parameters():
+            p.normal_(0.0, 0.2)
+    attention = build_model("attention_net", base_width=4, num_res_blocks=1)
+    ckpt = work.checkpoint(0, "arc_full-rho0.85")
+    save_selected(ckpt, stage="finetune", modules={"depth": module_record(depth), "attention": module_record(attention)},
+                  meta={"row": "arc_full", "rho": 0.85, "max_depth": 10.0, "seed": 0})
+    results = work.results_root() / "seed0" / "arc_full-rho0.85"
+    predict_checkpoint(ckpt, work.split("real_test"), results, method="arc_full-rho0.85", seed=0,
+                       protocol=get_protocol("synthrooms-indoor"), device="cpu")
+
+    pipeline = load_pipeline(ckpt)
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():  # nothing removed: the pipeline with an all-keep mask, I changing nothing
+        expected = pipeline(x, hard=True, mask=torch.ones(2, 1, 16, 16))["depth_unit"]
+        assert torch.equal(KeepEverything(pipeline)(x)["depth_unit"], expected)
+
+    rows = twin_gains(work, {"arc_full-rho0.85": "arc_full-rho0.85"}, [0], "synthrooms-indoor", tmp_path / "twin",
+                      n_bootstrap=200)
+    twin = pd.read_csv(tmp_path / "twin" / "seed0" / "arc_full-rho0.85_on_twin" / "per_sample.csv").set_index("name")
+    captured = pd.read_csv(results / "per_sample.csv").set_index("name")
+    assert len(rows) == 1 and rows[0]["baseline"] == "arc_full-rho0.85" and rows[0]["n_images"] == 6
+    assert rows[0]["gain"] == pytest.approx((twin["rms_log"] - captured["rms_log"]).mean(), abs=1e-9)
+    assert rows[0]["gain"] != 0.0 and rows[0]["ci95_low"] <= rows[0]["gain"] <= rows[0]["ci95_high"]

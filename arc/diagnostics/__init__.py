@@ -9,6 +9,8 @@
 - ``patch-sensitivity``: which local appearance changes move a fixed D's depth (``patches``).
 - ``stage3-probe``: the authors'-recipe stage 3 step by step, through the stage's ``step_probe``
   (``stage3_probe``).
+- ``twin-gain``: each row's own networks on the clutter-free twins, a perfect A and I (``twin_gain``);
+  where a perfect A pays for one D and not for another, which training lost it.
 - ``recipe-real-val`` / ``recipe-seed-check``: a recipe choice on real_val, checked on another seed
   (``recipe``).
 

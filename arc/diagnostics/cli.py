@@ -175,6 +175,19 @@ def run_frozen_bn(args) -> int:
     return 0
 
 
+def run_twin_gain(args) -> int:
+    from arc.diagnostics.twin_gain import format_twin_gains, twin_gains
+
+    params, work = _setup(args)
+    methods = {m.split("=", 1)[0]: m.split("=", 1)[-1] for m in args.methods}
+    rows = twin_gains(work, methods, args.seeds or [int(s) for s in params["seeds"]],
+                      args.protocol or params["evaluation"]["protocol"], Path(args.out), against=args.against,
+                      n_bootstrap=args.bootstrap)
+    _write_csv(Path(args.out) / "twin_gain.csv", rows)
+    print(format_twin_gains(rows))
+    return 0
+
+
 def register(subparsers) -> None:
     top = subparsers.add_parser("diagnose", help="diagnostics behind docs/findings-synthrooms.md (arc.diagnostics)")
     sub = top.add_subparsers(dest="diagnostic", required=True)
@@ -221,6 +234,16 @@ def register(subparsers) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--out", required=True, help="folder for the runs and masks.csv")
     p.set_defaults(func=run_frozen_bn)
+
+    p = sub.add_parser("twin-gain", help="each row's own networks on the clutter-free twins (a perfect A and I)")
+    _common(p, networks=False)
+    p.add_argument("--seeds", type=int, nargs="+", default=None, help="default: params seeds")
+    p.add_argument("--protocol", default=None, help="default: params evaluation.protocol")
+    p.add_argument("--against", nargs="*", default=[], help="results to compare with besides the row's own")
+    p.add_argument("--bootstrap", type=int, default=10000)
+    p.add_argument("--out", required=True, help="folder for <seed>/<method>_on_twin results and twin_gain.csv")
+    p.add_argument("methods", nargs="+", help="result names whose run folder has the same name, or METHOD=FOLDER")
+    p.set_defaults(func=run_twin_gain)
 
     p = sub.add_parser("recipe-real-val", help="real_val RMS-log of every row from training_curves.csv files")
     p.add_argument("curves", nargs="+", help="LABEL=path/to/training_curves.csv")
