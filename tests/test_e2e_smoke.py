@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 
 PEERS = {"t2net": "T2Net", "crdoco": "CrDoCo", "gasda": "GASDA"}
 TABLE_METHODS = {"syn_only", "real_only", "mix", "mix_ft", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full", "oracle_declutter",
-                 "oracle_mask", *PEERS}
+                 "oracle_mask", "oracle_flat_mask", "oracle_flat_mask_t", *PEERS}
 METRICS = ["abs_rel", "sq_rel", "rms", "rms_log", "delta1", "delta2", "delta3"]
 
 
@@ -48,6 +48,9 @@ def _check_reports(root):
     # the oracle mask removes exactly the true clutter, so its IoU with the clutter is 1
     oracle = pd.read_json(root / "results" / "synthrooms-indoor" / "seed0" / "oracle_mask" / "metrics.json", typ="series")
     assert oracle["mask_iou"] == pytest.approx(1.0)
+    for flat in ("oracle_flat_mask", "oracle_flat_mask_t"):  # exactly the flat clutter, with A's network or without
+        metrics = pd.read_json(root / "results" / "synthrooms-indoor" / "seed0" / flat / "metrics.json", typ="series")
+        assert metrics["mask_iou_appearance"] == pytest.approx(1.0) and metrics["keep_rate"] >= oracle["keep_rate"]
     full = pd.read_json(next((root / "results" / "synthrooms-indoor" / "seed0").glob("arc_full-rho0.85")) / "metrics.json", typ="series")
     assert 0.0 <= full["mask_logit_auc"] <= 1.0 and "mask_iou_appearance" in full
     rho_curve = pd.read_csv(root / "reports" / "fig3_rho.csv")

@@ -60,7 +60,7 @@ def twin_gains(work: Workdir, methods: dict[str, str], seeds: list[int], protoco
                               protocol=get_protocol(protocol), input_array="clean_rgb")
     rows = []
     for method in methods:
-        for baseline in [method, *against]:
+        for baseline in dict.fromkeys([method, *against]):  # its own first, each once
             gains = per_sample_gains(out, f"{method}{TWIN_SUFFIX}", baseline, protocol)
             stats = gain_summary(gains, n_bootstrap=n_bootstrap, seed=bootstrap_seed)
             rows.append({"on_twin": method, "baseline": baseline, "gain": stats["mean_gain"],
