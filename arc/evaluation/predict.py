@@ -69,15 +69,19 @@ def default_input_array(method: str) -> str:
     return "clean_rgb" if method == "oracle_declutter" else "rgb"
 
 
-# The oracle-mask rows -> the clutter kinds their mask removes (None: every kind). The _t row scores
-# ARC: T's checkpoint (no A, no I: the removed pixels get A's training fill, 0); the others ARC: full's.
-TRUE_MASK_KINDS = {"oracle_mask": None, "oracle_flat_mask": "appearance", "oracle_flat_mask_t": "appearance"}
-WITHOUT_ATTENTION = ("oracle_flat_mask_t",)
+# The oracle-mask rows -> (does the mask remove only the flat clutter, does the row's checkpoint have an A).
+# The _t row scores ARC: T's checkpoint (no A, no I: the removed pixels get A's training fill, 0); the
+# others ARC: full's (arc.dag.ORACLE_METHODS names each row's model).
+TRUE_MASKS = {"oracle_mask": (False, True), "oracle_flat_mask": (True, True), "oracle_flat_mask_t": (True, False)}
+
+
+def _true_mask(method: str) -> tuple[bool, bool] | None:
+    return TRUE_MASKS.get(method.split("-rho", 1)[0])
 
 
 def uses_true_clutter_mask(method: str) -> bool:
-    """The oracle-mask rows: ARC:full's T, I and D with the true clutter mask in place of A's."""
-    return method.split("-rho", 1)[0] in TRUE_MASK_KINDS
+    """The oracle-mask rows: a row's T (I) and D with the true clutter mask in place of A's."""
+    return _true_mask(method) is not None
 
 
 def true_clutter_keep(method: str, clutter: np.ndarray, kinds: np.ndarray | None, where: Path) -> np.ndarray:
@@ -86,7 +90,8 @@ def true_clutter_keep(method: str, clutter: np.ndarray, kinds: np.ndarray | None
     from arc.data.synthrooms.clutter import APPEARANCE_KINDS, kind_code
 
     clutter = np.asarray(clutter) > 0
-    if TRUE_MASK_KINDS[method.split("-rho", 1)[0]] is None:
+    flat_only, _ = _true_mask(method)
+    if not flat_only:
         return ~clutter
     if kinds is None:
         raise DataError(f"{where}: method {method!r} needs the clutter_kind array (a SynthRooms real split)")
@@ -209,7 +214,7 @@ def predict_split(
     if uses_true_clutter_mask(method):
         if clutter is None:
             raise DataError(f"{split_dir}: method {method!r} needs the true clutter mask (a SynthRooms real split)")
-        if not mask_capable(pipeline) and method.split("-rho", 1)[0] not in WITHOUT_ATTENTION:
+        if not mask_capable(pipeline) and _true_mask(method)[1]:
             raise DataError(f"method {method!r} needs a checkpoint with an attention module (ARC:full's)")
         given_keep = true_clutter_keep(method, clutter, kinds, split_dir)
 
