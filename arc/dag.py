@@ -142,13 +142,18 @@ def row_method(params: Mapping, row: str, rho: float | None = None) -> str:
 # a perfect A for a D that was not fine-tuned under a learned A's masks.
 ORACLE_METHODS = {"oracle_declutter": "mix", "oracle_mask": SWEPT_ROW, "oracle_flat_mask": SWEPT_ROW,
                   "oracle_flat_mask_t": "arc_t"}
+FLAT_ORACLES = ("oracle_flat_mask", "oracle_flat_mask_t")
+# The street family's clutter (pedestrians, poles, vegetation) has no flat kind (clutter.APPEARANCE_KINDS):
+# its flat oracle rows would remove nothing.
+WITHOUT_FLAT_CLUTTER = ("synthrooms-outdoor",)
 
 
 def oracle_methods(params: Mapping) -> dict[str, tuple[str, float | None]]:
     """The oracle rows whose row the params train: method -> (row, rho: the Table-2 rho for rows with A)."""
     rows = params.get("rows") or {}
+    flat = params.get("benchmark") not in WITHOUT_FLAT_CLUTTER
     return {method: (row, params["rho"] if "A" in rows[row].get("modules", []) else None)
-            for method, row in ORACLE_METHODS.items() if row in rows}
+            for method, row in ORACLE_METHODS.items() if row in rows and (flat or method not in FLAT_ORACLES)}
 
 
 def evaluated_methods(params: Mapping, oracles: bool) -> dict[str, tuple[str, float | None]]:

@@ -57,6 +57,16 @@ def test_table_methods_follow_the_workflow_names():
                        "oracle_flat_mask", "oracle_flat_mask_t"]
 
 
+def test_the_street_benchmark_has_no_flat_oracle_rows():
+    from arc.dag import oracle_methods
+
+    street = {**PARAMS, "benchmark": "synthrooms-outdoor"}
+    assert table_methods(street)[-2:] == ["oracle_declutter", "oracle_mask"]  # its clutter has no flat kind
+    assert list(oracle_methods(street)) == ["oracle_declutter", "oracle_mask"]
+    assert oracle_methods(PARAMS)["oracle_flat_mask_t"] == ("arc_t", None)
+    assert oracle_methods(PARAMS)["oracle_flat_mask"] == ("arc_full", 0.85)
+
+
 def test_main_table_rows_columns_and_seed_statistics(results, tmp_path):
     out = tmp_path / "reports" / "table2.csv"
     write_main_table(results, METHODS, "synthrooms-indoor", out, params=PARAMS)

@@ -70,7 +70,7 @@ def test_snakemake_and_dvc_have_identical_stages(tmp_path, preset):
     n_seeds, n_sweep = len(params["seeds"]), len(params["rho_sweep"])
     # Per seed: 3 D + T + stage 3 (A) and its inpainting + the joint stages + 4 ARC rows' fine-tuning
     # (ARC:full per sweep value) + the mix + fine-tuning control + 3 peers + evaluations (8 without
-    # rho, 3 at rho, the sweep, 4 oracles); then 2 data stages and 6-7 reports.
+    # rho, 3 at rho, the sweep, 2-4 oracles); then 2 data stages and 6-7 reports.
     # A job is what it computes: the authors' stage 3 (cyclegan objective, its own rho, threshold
     # masks) reads neither D, T nor the row's rho, so it runs once per seed, and its inpainting
     # twice (with T for the rows with T, without for ARC: A&I); on the paper-text recipe A is
@@ -80,9 +80,10 @@ def test_snakemake_and_dvc_have_identical_stages(tmp_path, preset):
     n_attention = 1 if shared else n_sweep + 1
     n_inpainting = 2 if shared else n_sweep + 1
     oracles = _generator().has_oracles(params)
+    n_oracles = 4 if params["benchmark"] == "synthrooms-indoor" else 2  # the street benchmark has no flat clutter
     with_joint = [r for r, spec in params["rows"].items() if "joint" in spec["stages"]]
     n_joint = sum(n_sweep if r == "arc_full" else 1 for r in with_joint)
-    expected = 2 + n_seeds * (3 + 1 + n_attention + n_inpainting + 4 + n_sweep + 1 + 3 + 8 + 3 + n_sweep + 4 * oracles + n_joint) + 6 + oracles
+    expected = 2 + n_seeds * (3 + 1 + n_attention + n_inpainting + 4 + n_sweep + 1 + 3 + 8 + 3 + n_sweep + n_oracles * oracles + n_joint) + 6 + oracles
     assert len(snake) == expected
     assert any("--method oracle_mask" in command for command in dvc) == oracles
     for peer in ("t2net", "crdoco", "gasda"):
