@@ -179,7 +179,7 @@ def run_twin_gain(args) -> int:
     from arc.diagnostics.twin_gain import format_twin_gains, twin_gains
 
     params, work = _setup(args)
-    methods = {m.split("=", 1)[0]: m.split("=", 1)[-1] for m in args.methods}
+    methods = {method: folder or method for method, _, folder in (m.partition("=") for m in args.methods)}
     rows = twin_gains(work, methods, args.seeds or [int(s) for s in params["seeds"]],
                       args.protocol or params["evaluation"]["protocol"], Path(args.out), against=args.against,
                       n_bootstrap=args.bootstrap)

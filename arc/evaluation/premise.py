@@ -41,6 +41,9 @@ from arc.utils.seeding import numpy_rng
 
 INTERVENTIONS = ("as_captured", "twin", "clutter_removed", "appearance_removed", "scattered_removed",
                  "blobs_elsewhere_removed", "clutter_inpainted", "attention_removed")
+# Prefix of the per-kind columns of a premise row: RMS-log inside each clutter kind's pixels
+# (rms_log_in_<kind>; the clutter-free pixels: rms_log_in_background).
+IN_KIND = "rms_log_in_"
 
 
 def _scattered_like(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -154,7 +157,7 @@ def measure_premise(depth_net, split_dir: str | Path, protocol: Protocol, *, see
         row = {"intervention": name, "rms_log": metrics["rms_log"], "abs_rel": metrics["abs_rel"]}
         for kind, scorer in by_kind.items():
             if scorer.names:
-                row[f"rms_log_in_{'background' if kind == 'none' else kind}"] = aggregate_sums(scorer.sums, "pixel")["rms_log"]
+                row[f"{IN_KIND}{'background' if kind == 'none' else kind}"] = aggregate_sums(scorer.sums, "pixel")["rms_log"]
         rows.append(row)
     base = rows[0]
     for row in rows:
@@ -177,7 +180,7 @@ def format_premise(result: dict, title: str) -> str:
              f"{' through T' if result['translated'] else ''}; clutter covers {100 * result['clutter_fraction']:.1f} %"
              f" ({', '.join(f'{k} {100 * v:.1f} %' for k, v in result['kind_fractions'].items())})"]
     for row in result["rows"]:
-        kinds = " ".join(f"{k[len('rms_log_in_'):]}={v:.3f}" for k, v in row.items() if k.startswith("rms_log_in_"))
+        kinds = " ".join(f"{k[len(IN_KIND):]}={v:.3f}" for k, v in row.items() if k.startswith(IN_KIND))
         lines.append(f"  {row['intervention']:24s} RMS-log {row['rms_log']:.4f} ({row['rms_log_change_pct']:+5.1f} %)  "
                      f"Rel {row['abs_rel']:.4f} ({row['abs_rel_change_pct']:+5.1f} %)  in-region RMS-log: {kinds}")
     if result.get("attention"):

@@ -70,10 +70,10 @@ def result_name(row: str, params: dict, rho: float | None = None) -> str:
 def table_methods(params: dict) -> list[str]:
     """The result names of the main table's rows, in the paper's order, plus the oracle row
     on the embedded (SynthRooms) benchmark."""
-    rows = [r for r in TABLE_ROW_ORDER if r in (params.get("rows") or {})]
-    rows += [r for r in (params.get("rows") or {}) if r not in rows]
     from arc.dag import oracle_methods
 
+    rows = [r for r in TABLE_ROW_ORDER if r in (params.get("rows") or {})]
+    rows += [r for r in (params.get("rows") or {}) if r not in rows]
     methods = [result_name(r, params) for r in rows]
     if is_embedded_benchmark(params.get("benchmark", "")):
         methods += list(oracle_methods(params))

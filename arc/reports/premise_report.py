@@ -20,7 +20,7 @@ import pandas as pd
 
 from arc.errors import ConfigError
 from arc.settings import setting
-from arc.evaluation.premise import INTERVENTIONS
+from arc.evaluation.premise import IN_KIND, INTERVENTIONS
 from arc.evaluation.protocols import Protocol
 from arc.reports.markdown import markdown_table
 from arc.utils.atomic import atomic_write_json, atomic_write_text
@@ -92,9 +92,6 @@ def build_premise_report(params: dict, runs_root: str | Path, split_dir: str | P
                     **{key: value for key, value in row.items() if key.startswith(IN_KIND)},
                 })
     return pd.DataFrame.from_records(records)
-
-
-IN_KIND = "rms_log_in_"  # prefix of measure_premise's per-kind columns (rms_log_in_<kind>, rms_log_in_background)
 
 
 def kind_table(frame: pd.DataFrame) -> list[str]:

@@ -108,7 +108,8 @@ class ClutterDial:
         return "light_pool" if self.light_gain > 0 else "shadow"
 
     def draw_look(self, rng: np.random.Generator) -> tuple[str, SpotLook | None]:
-        """One image's spot kind and look: above level 1 with looks > 1, one of the first ``looks``."""
+        """One image's spot kind and look: above level 1 with looks > 1, one of the first ``looks``
+        (drawn from ``rng``); else the level's kind with the plain look, and ``rng`` is not touched."""
         if self.looks == 1 or self.spot_kind != "shadow":
             return self.spot_kind, None
         kind = SHADOW_LOOKS[int(rng.integers(self.looks))]
@@ -172,11 +173,10 @@ class ClutterSampler:
     """Adds clutter items to a copy of the clean hit buffer while tracking the covered area."""
 
     def __init__(self, scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.random.Generator,
-                 materials: dict[str, Material], dial: ClutterDial = ClutterDial(),
-                 spot: tuple[str, SpotLook | None] | None = None):
+                 materials: dict[str, Material], dial: ClutterDial, spot: tuple[str, SpotLook | None]):
         self.scene = scene
         self.dial = dial
-        self.spot_kind, self.spot_look = spot or (dial.spot_kind, None)  # this image's light spots
+        self.spot_kind, self.spot_look = spot  # this image's light spots (ClutterDial.draw_look)
         self.materials = materials  # the scene's own materials (a light pool lights the floor's)
         self.clean = clean
         self.surfaces = surfaces
@@ -444,7 +444,6 @@ def add_clutter(scene: Scene, clean: HitBuffer, surfaces: SurfaceMap, rng: np.ra
 
     if dial.looks > 1 and look_rng is None:
         raise ValueError("add_clutter: clutter_looks > 1 needs look_rng (the image's look stream)")
-    spot = dial.draw_look(look_rng) if dial.looks > 1 else None
-    sampler = ClutterSampler(scene, clean, surfaces, rng, materials, dial, spot)
+    sampler = ClutterSampler(scene, clean, surfaces, rng, materials, dial, dial.draw_look(look_rng))
     sampler.run(sample_item)
     return sampler

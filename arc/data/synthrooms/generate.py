@@ -100,9 +100,7 @@ def generate_benchmark(family: str, out: str | os.PathLike, *, height: int, widt
     for split, n in counts.items():
         if n < 0:
             raise DataError(f"count for split {split} is {n}; expected a non-negative number")
-    if not (clutter_strength >= 0 and np.isfinite(clutter_strength)):
-        raise DataError(f"clutter_strength {clutter_strength!r}; expected a finite number >= 0 (0 = no clutter, 1 = default)")
-    try:
+    try:  # the dial checks its own settings (clutter_strength >= 0 and finite, clutter_looks 1-4)
         ClutterDial(clutter_strength, clutter_looks)
     except ValueError as exc:
         raise DataError(str(exc)) from None
