@@ -324,3 +324,36 @@ def test_twin_gain_scores_each_rows_networks_on_the_twins(tmp_path):
     assert len(rows) == 1 and rows[0]["baseline"] == "arc_full-rho0.85" and rows[0]["n_images"] == 6
     assert rows[0]["gain"] == pytest.approx((twin["rms_log"] - captured["rms_log"]).mean(), abs=1e-9)
     assert rows[0]["gain"] != 0.0 and rows[0]["ci95_low"] <= rows[0]["gain"] <= rows[0]["ci95_high"]
+
+
+def test_pooled_gain_pools_the_images_of_every_instance(tmp_path, capsys):
+    from arc.cli import main
+    from arc.evaluation.metrics import METRIC_KEYS
+    from test_evaluation_fakes import write_fake_run
+
+    def per_sample(values):
+        return [{"name": f"img{i:03d}", **{k: v for k in METRIC_KEYS}, "n_valid": 10} for i, v in enumerate(values)]
+
+    # two instances, two seeds each: the gains are averaged over an instance's seeds, then pooled
+    planted = {"a": ([0.30, 0.40], [0.32, 0.38], [0.31, 0.41]), "b": ([0.20, 0.25, 0.30], [0.22, 0.25, 0.26], [0.18, 0.25, 0.30])}
+    expected = []
+    for name, (base, arc0, arc1) in planted.items():
+        work = Workdir(tmp_path / name, "synthrooms-indoor")
+        for seed, arc in ((0, arc0), (1, arc1)):
+            write_fake_run(work.results_root(), "mix_ft", seed, metrics={k: 0.3 for k in METRIC_KEYS}, per_sample=per_sample(base))
+            write_fake_run(work.results_root(), "arc_full-rho0.85", seed, metrics={k: 0.3 for k in METRIC_KEYS}, per_sample=per_sample(arc))
+        expected += [(a0 + a1) / 2 - b for b, a0, a1 in zip(base, arc0, arc1)]
+    assert main(["diagnose", "pooled-gain", "--pair", "arc_full-rho0.85:mix_ft", "--bootstrap", "200",
+                 str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("arc_full")][0]
+    assert f"{np.mean(expected):+.4f}" in line and "5 images" in line
+
+    from arc.reports.figures import pooled_gain_summary
+    roots = [Workdir(tmp_path / n, "synthrooms-indoor").results_root() for n in planted]
+    s = pooled_gain_summary(roots, "arc_full-rho0.85", "mix_ft", "synthrooms-indoor", n_bootstrap=200, seed=0)
+    assert s["n"] == 5 and s["n_instances"] == 2 and s["mean_gain"] == pytest.approx(np.mean(expected), abs=1e-12)
+    assert s["ci95_low"] <= s["mean_gain"] <= s["ci95_high"]
+    capsys.readouterr()
+    assert main(["diagnose", "pooled-gain", "--pair", "arc_full-rho0.85", str(tmp_path / "a")]) != 0
+    captured = capsys.readouterr()
+    assert "expected METHOD:BASELINE" in captured.out + captured.err and "instance" not in captured.out

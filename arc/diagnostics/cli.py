@@ -188,6 +188,23 @@ def run_twin_gain(args) -> int:
     return 0
 
 
+def run_pooled_gain(args) -> int:
+    from arc.diagnostics.layout import Workdir
+    from arc.reports.figures import pooled_gain_summary
+
+    pairs = [pair.partition(":")[::2] for pair in args.pairs]
+    for pair, (method, baseline) in zip(args.pairs, pairs):
+        if not method or not baseline:
+            raise ConfigError(f"--pair {pair!r}: expected METHOD:BASELINE, e.g. arc_full-rho0.85:mix_ft")
+    roots = [Workdir(Path(folder), args.benchmark).results_root() for folder in args.folders]
+    print(f"{len(roots)} benchmark instance(s): {', '.join(args.folders)}")
+    for method, baseline in pairs:
+        s = pooled_gain_summary(roots, method, baseline, args.protocol, n_bootstrap=args.bootstrap, seed=args.seed)
+        print(f"{method:22s} vs {baseline:7s} {s['mean_gain']:+.4f} [{s['ci95_low']:+.4f}, {s['ci95_high']:+.4f}]"
+              f"  {s['n']} images, {100 * s['fraction_improved']:.0f} % improved")
+    return 0
+
+
 def register(subparsers) -> None:
     top = subparsers.add_parser("diagnose", help="diagnostics behind docs/findings-synthrooms.md (arc.diagnostics)")
     sub = top.add_subparsers(dest="diagnostic", required=True)
@@ -244,6 +261,15 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="folder for <seed>/<method>_on_twin results and twin_gain.csv")
     p.add_argument("methods", nargs="+", help="result names whose run folder has the same name, or METHOD=FOLDER")
     p.set_defaults(func=run_twin_gain)
+
+    p = sub.add_parser("pooled-gain", help="per-image gains pooled over several benchmark instances (workflow folders)")
+    p.add_argument("--pair", dest="pairs", action="append", required=True, help="METHOD:BASELINE (repeatable)")
+    p.add_argument("--benchmark", default="synthrooms-indoor")
+    p.add_argument("--protocol", default="synthrooms-indoor")
+    p.add_argument("--bootstrap", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0, help="the bootstrap's seed")
+    p.add_argument("folders", nargs="+", help="workflow folders, each with results/<benchmark>/seed<S>/<method>")
+    p.set_defaults(func=run_pooled_gain)
 
     p = sub.add_parser("recipe-real-val", help="real_val RMS-log of every row from training_curves.csv files")
     p.add_argument("curves", nargs="+", help="LABEL=path/to/training_curves.csv")

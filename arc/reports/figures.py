@@ -197,6 +197,16 @@ def gain_summary(gains: pd.DataFrame, *, n_bootstrap: int, seed: int, metric: st
     }
 
 
+def pooled_gain_summary(results_roots: list[str | Path], arc_method: str, baseline_method: str, protocol: str, *,
+                        n_bootstrap: int, seed: int) -> dict:
+    """``gain_summary`` over the images of several benchmark instances (one results root each): each
+    root's per-image gains as ``per_sample_gains`` gives them (averaged over its seeds), the images
+    pooled. A gain that one instance cannot show with confidence may show over several."""
+    gains = pd.concat([per_sample_gains(root, arc_method, baseline_method, protocol) for root in results_roots],
+                      ignore_index=True)
+    return {**gain_summary(gains, n_bootstrap=n_bootstrap, seed=seed), "n_instances": len(results_roots)}
+
+
 def plot_gains(gains: pd.DataFrame, summary: dict, *, arc_label: str, baseline_label: str, title_suffix: str) -> Figure:
     metric = summary["metric"]
     values = gains["gain"].to_numpy()
