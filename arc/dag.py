@@ -143,6 +143,8 @@ def row_method(params: Mapping, row: str, rho: float | None = None) -> str:
 ORACLE_METHODS = {"oracle_declutter": "mix", "oracle_mask": SWEPT_ROW, "oracle_flat_mask": SWEPT_ROW,
                   "oracle_flat_mask_t": "arc_t"}
 FLAT_ORACLES = ("oracle_flat_mask", "oracle_flat_mask_t")
+# The rows that put the true clutter mask in A's place (the flat ones remove only the flat clutter).
+MASK_ORACLES = ("oracle_mask", *FLAT_ORACLES)
 # The street family's clutter (pedestrians, poles, vegetation) has no flat kind (clutter.APPEARANCE_KINDS):
 # its flat oracle rows would remove nothing.
 WITHOUT_FLAT_CLUTTER = ("synthrooms-outdoor",)

@@ -69,29 +69,26 @@ def default_input_array(method: str) -> str:
     return "clean_rgb" if method == "oracle_declutter" else "rgb"
 
 
-# The oracle-mask rows -> (does the mask remove only the flat clutter, does the row's checkpoint have an A).
-# The _t row scores ARC: T's checkpoint (no A, no I: the removed pixels get A's training fill, 0); the
-# others ARC: full's (arc.dag.ORACLE_METHODS names each row's model).
-TRUE_MASKS = {"oracle_mask": (False, True), "oracle_flat_mask": (True, True), "oracle_flat_mask_t": (True, False)}
-
-
-def _true_mask(method: str) -> tuple[bool, bool] | None:
-    return TRUE_MASKS.get(method.split("-rho", 1)[0])
+def _oracle_name(method: str) -> str:
+    return method.split("-rho", 1)[0]
 
 
 def uses_true_clutter_mask(method: str) -> bool:
-    """The oracle-mask rows: a row's T (I) and D with the true clutter mask in place of A's."""
-    return _true_mask(method) is not None
+    """The oracle-mask rows (arc.dag.MASK_ORACLES): a row's T (I) and D with the true clutter mask in
+    place of A's; a checkpoint without A (oracle_flat_mask_t: ARC: T's) gets the removed pixels zero-filled."""
+    from arc.dag import MASK_ORACLES
+
+    return _oracle_name(method) in MASK_ORACLES
 
 
 def true_clutter_keep(method: str, clutter: np.ndarray, kinds: np.ndarray | None, where: Path) -> np.ndarray:
     """The kept pixels of an oracle-mask row: all but the clutter (oracle_mask), or all but the flat
     appearance clutter (oracle_flat_mask: posters, light pools, shadows, whose ground truth is the surface)."""
+    from arc.dag import FLAT_ORACLES
     from arc.data.synthrooms.clutter import APPEARANCE_KINDS, kind_code
 
     clutter = np.asarray(clutter) > 0
-    flat_only, _ = _true_mask(method)
-    if not flat_only:
+    if _oracle_name(method) not in FLAT_ORACLES:
         return ~clutter
     if kinds is None:
         raise DataError(f"{where}: method {method!r} needs the clutter_kind array (a SynthRooms real split)")
@@ -214,8 +211,10 @@ def predict_split(
     if uses_true_clutter_mask(method):
         if clutter is None:
             raise DataError(f"{split_dir}: method {method!r} needs the true clutter mask (a SynthRooms real split)")
-        if not mask_capable(pipeline) and _true_mask(method)[1]:
-            raise DataError(f"method {method!r} needs a checkpoint with an attention module (ARC:full's)")
+        from arc.dag import ORACLE_METHODS, SWEPT_ROW
+
+        if not mask_capable(pipeline) and ORACLE_METHODS[_oracle_name(method)] == SWEPT_ROW:
+            raise DataError(f"method {method!r} needs a checkpoint with an attention module ({SWEPT_ROW}'s)")
         given_keep = true_clutter_keep(method, clutter, kinds, split_dir)
 
     scorer = Scorer(protocol)
