@@ -327,6 +327,8 @@ def test_twin_gain_scores_each_rows_networks_on_the_twins(tmp_path):
 
 
 def test_pooled_gain_pools_the_images_of_every_instance(tmp_path, capsys):
+    from pathlib import Path
+
     from arc.cli import main
     from arc.evaluation.metrics import METRIC_KEYS
     from test_evaluation_fakes import write_fake_run
@@ -339,6 +341,8 @@ def test_pooled_gain_pools_the_images_of_every_instance(tmp_path, capsys):
     expected = []
     for name, (base, arc0, arc1) in planted.items():
         work = Workdir(tmp_path / name, "synthrooms-indoor")
+        work.root.mkdir()
+        (work.root / "params.yaml").write_text((Path(__file__).parents[1] / "configs" / "demo.yaml").read_text())
         for seed, arc in ((0, arc0), (1, arc1)):
             write_fake_run(work.results_root(), "mix_ft", seed, metrics={k: 0.3 for k in METRIC_KEYS}, per_sample=per_sample(base))
             write_fake_run(work.results_root(), "arc_full-rho0.85", seed, metrics={k: 0.3 for k in METRIC_KEYS}, per_sample=per_sample(arc))
@@ -357,3 +361,8 @@ def test_pooled_gain_pools_the_images_of_every_instance(tmp_path, capsys):
     assert main(["diagnose", "pooled-gain", "--pair", "arc_full-rho0.85", str(tmp_path / "a")]) != 0
     captured = capsys.readouterr()
     assert "expected METHOD:BASELINE" in captured.out + captured.err and "instance" not in captured.out
+    (tmp_path / "b" / "params.yaml").write_text((tmp_path / "a" / "params.yaml").read_text().replace(
+        "synthrooms-indoor", "synthrooms-outdoor"))  # benchmark and protocol
+    assert main(["diagnose", "pooled-gain", "--pair", "arc_full-rho0.85:mix_ft", str(tmp_path / "a"), str(tmp_path / "b")]) != 0
+    captured = capsys.readouterr()
+    assert "different protocols" in captured.out + captured.err

@@ -189,6 +189,7 @@ def run_twin_gain(args) -> int:
 
 
 def run_pooled_gain(args) -> int:
+    from arc.config import load_params
     from arc.diagnostics.layout import Workdir
     from arc.reports.figures import pooled_gain_summary
 
@@ -196,10 +197,15 @@ def run_pooled_gain(args) -> int:
     for pair, (method, baseline) in zip(args.pairs, pairs):
         if not method or not baseline:
             raise ConfigError(f"--pair {pair!r}: expected METHOD:BASELINE, e.g. arc_full-rho0.85:mix_ft")
-    roots = [Workdir(Path(folder), args.benchmark).results_root() for folder in args.folders]
+    settings = [load_params(Path(folder) / args.params, check_paths=False) for folder in args.folders]
+    protocols = {params["evaluation"]["protocol"] for params in settings}
+    if len(protocols) != 1:
+        raise ConfigError(f"the folders' {args.params} score different protocols {sorted(protocols)}: pool one protocol")
+    (protocol,) = protocols
+    roots = [Workdir.of(params, folder).results_root() for params, folder in zip(settings, args.folders)]
     print(f"{len(roots)} benchmark instance(s): {', '.join(args.folders)}")
     for method, baseline in pairs:
-        s = pooled_gain_summary(roots, method, baseline, args.protocol, n_bootstrap=args.bootstrap, seed=args.seed)
+        s = pooled_gain_summary(roots, method, baseline, protocol, n_bootstrap=args.bootstrap, seed=args.seed)
         print(f"{method:22s} vs {baseline:7s} {s['mean_gain']:+.4f} [{s['ci95_low']:+.4f}, {s['ci95_high']:+.4f}]"
               f"  {s['n']} images, {100 * s['fraction_improved']:.0f} % improved")
     return 0
@@ -264,11 +270,10 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("pooled-gain", help="per-image gains pooled over several benchmark instances (workflow folders)")
     p.add_argument("--pair", dest="pairs", action="append", required=True, help="METHOD:BASELINE (repeatable)")
-    p.add_argument("--benchmark", default="synthrooms-indoor")
-    p.add_argument("--protocol", default="synthrooms-indoor")
+    p.add_argument("--params", default="params.yaml", help="each folder's settings (benchmark, protocol), relative to it")
     p.add_argument("--bootstrap", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0, help="the bootstrap's seed")
-    p.add_argument("folders", nargs="+", help="workflow folders, each with results/<benchmark>/seed<S>/<method>")
+    p.add_argument("folders", nargs="+", help="workflow folders (e.g. runs/premise_sweep/level3), each with its params and results")
     p.set_defaults(func=run_pooled_gain)
 
     p = sub.add_parser("recipe-real-val", help="real_val RMS-log of every row from training_curves.csv files")
