@@ -133,6 +133,12 @@ def row_method(params: Mapping, row: str, rho: float | None = None) -> str:
     return row
 
 
+def base_method(method: str) -> str:
+    """``arc_full-rho0.85`` -> ``arc_full`` (row_method's inverse): a result folder is its row's name
+    (no '-' in row names, the schema's pattern), then ``-rho<R>`` for rows with A."""
+    return method.split("-", 1)[0]
+
+
 # The oracle rows (SynthRooms only: they need the clutter-free twins and the clutter masks), in table
 # order, with the row whose model each scores:
 # oracle_declutter: mix training's D on the clutter-free twins; oracle_mask: ARC: full at the Table-2 rho

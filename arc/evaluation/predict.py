@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from arc.dag import FLAT_ORACLES, MASK_ORACLES, ORACLE_METHODS, SWEPT_ROW, base_method
 from arc.errors import DataError
 from arc.evaluation.depth_io import encode_mask_png
 from arc.evaluation.mask_stats import MaskStats
@@ -69,26 +70,19 @@ def default_input_array(method: str) -> str:
     return "clean_rgb" if method == "oracle_declutter" else "rgb"
 
 
-def _oracle_name(method: str) -> str:
-    return method.split("-rho", 1)[0]
-
-
 def uses_true_clutter_mask(method: str) -> bool:
     """The oracle-mask rows (arc.dag.MASK_ORACLES): a row's T (I) and D with the true clutter mask in
     place of A's; a checkpoint without A (oracle_flat_mask_t: ARC: T's) gets the removed pixels zero-filled."""
-    from arc.dag import MASK_ORACLES
-
-    return _oracle_name(method) in MASK_ORACLES
+    return base_method(method) in MASK_ORACLES
 
 
 def true_clutter_keep(method: str, clutter: np.ndarray, kinds: np.ndarray | None, where: Path) -> np.ndarray:
     """The kept pixels of an oracle-mask row: all but the clutter (oracle_mask), or all but the flat
     appearance clutter (oracle_flat_mask: posters, light pools, shadows, whose ground truth is the surface)."""
-    from arc.dag import FLAT_ORACLES
     from arc.data.synthrooms.clutter import APPEARANCE_KINDS, kind_code
 
     clutter = np.asarray(clutter) > 0
-    if _oracle_name(method) not in FLAT_ORACLES:
+    if base_method(method) not in FLAT_ORACLES:
         return ~clutter
     if kinds is None:
         raise DataError(f"{where}: method {method!r} needs the clutter_kind array (a SynthRooms real split)")
@@ -211,9 +205,7 @@ def predict_split(
     if uses_true_clutter_mask(method):
         if clutter is None:
             raise DataError(f"{split_dir}: method {method!r} needs the true clutter mask (a SynthRooms real split)")
-        from arc.dag import ORACLE_METHODS, SWEPT_ROW
-
-        if not mask_capable(pipeline) and ORACLE_METHODS[_oracle_name(method)] == SWEPT_ROW:
+        if not mask_capable(pipeline) and ORACLE_METHODS[base_method(method)] == SWEPT_ROW:
             raise DataError(f"method {method!r} needs a checkpoint with an attention module ({SWEPT_ROW}'s)")
         given_keep = true_clutter_keep(method, clutter, kinds, split_dir)
 

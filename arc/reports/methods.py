@@ -8,6 +8,7 @@ which is what the paper's tables list.
 
 from __future__ import annotations
 
+from arc.dag import base_method, evaluated_methods, oracle_methods, row_method
 from arc.reports.paper import is_embedded_benchmark
 from arc.stage_table import rho_tag
 
@@ -37,16 +38,8 @@ BASELINE_METHODS = ("syn_only", "real_only", "mix")
 TABLE_ROW_ORDER = ("t2net", "crdoco", "gasda", "syn_only", "real_only", "mix", "mix_ft", "arc_t", "arc_a", "arc_at", "arc_ai", "arc_full")
 
 
-def base_method(method: str) -> str:
-    """``arc_full-rho0.85`` -> ``arc_full``: a result folder is its row's name (no '-' in row names,
-    the schema's pattern), then ``-rho<R>`` for rows with A (arc.dag.row_method)."""
-    return method.split("-", 1)[0]
-
-
 def method_rhos(params: dict) -> dict[str, float]:
     """The rho each evaluated method was trained at, from the settings (rows with A only)."""
-    from arc.dag import evaluated_methods
-
     if not params.get("rows") or params.get("rho") is None or params.get("rho_sweep") is None:
         return {}  # a partial settings file (a report run by hand): nothing planned to compare with
     return {method: rho for method, (row, rho) in evaluated_methods(params, oracles=True).items()
@@ -62,16 +55,12 @@ def method_label(method: str, params: dict | None = None) -> str:
 
 def result_name(row: str, params: dict, rho: float | None = None) -> str:
     """Folder name of a Table-2 row: rows with A carry the rho suffix (the workflow's naming, arc.dag)."""
-    from arc.dag import row_method
-
     return row_method(params, row, rho)
 
 
 def table_methods(params: dict) -> list[str]:
     """The result names of the main table's rows, in the paper's order, plus the oracle row
     on the embedded (SynthRooms) benchmark."""
-    from arc.dag import oracle_methods
-
     rows = [r for r in TABLE_ROW_ORDER if r in (params.get("rows") or {})]
     rows += [r for r in (params.get("rows") or {}) if r not in rows]
     methods = [result_name(r, params) for r in rows]

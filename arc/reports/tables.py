@@ -20,13 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from arc.dag import base_method
 from arc.errors import DataError
 from arc.evaluation.metrics import METRIC_KEYS
 from arc.evaluation.protocols import Protocol, get_protocol
 from arc.evaluation.results import METRICS_FILE, load_method_runs, method_dir
 from arc.reports.aggregate import seed_metrics_frame, single_value, summarise_over_seeds
 from arc.reports.markdown import fmt_delta, fmt_value, markdown_table, metric_header
-from arc.reports.methods import base_method, method_label
+from arc.reports.methods import method_label
 from arc.reports.paper import PAPER_TABLES, is_embedded_benchmark, paper_rows, paper_table_for
 from arc.reports.regions import RECALL_PREFIX
 from arc.utils.atomic import atomic_write_text
