@@ -15,11 +15,12 @@ def demo_params():
 
 
 def test_settings_follow_the_rows_and_the_attention_depth_row(demo_params):
-    settings = premise_settings(demo_params, "rho0.85")
+    tag = f"rho{demo_params['rho']}"  # A's folders as the row plans name them at the Table-2 rho
+    settings = premise_settings(demo_params, tag)
     assert [s.folders() for s in settings] == [
         ["mix"],
-        ["syn_only", "attention-rho0.85"],
-        ["syn_only", "translator", "attention_t-rho0.85"],
+        ["syn_only", f"attention-{tag}"],
+        ["syn_only", "translator", f"attention_t-{tag}"],
     ]
     params = copy.deepcopy(demo_params)
     params["training"]["attention"]["depth_row"] = "mix"
