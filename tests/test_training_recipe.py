@@ -201,3 +201,22 @@ def test_alternating_finetune_runs_with_flips(runs, monkeypatch):
         depth.run(params, data_dir=cache, seed=0, out_dir=root / "mix", source="mix")
     s = finetune.run(p, data_dir=cache, seed=0, out_dir=root / "ft_alt", row="mix_ft", depth=root / "mix" / "checkpoint.pt")
     assert s["epochs"] == 2 and seen and math.isfinite(s["last_epoch_losses"]["total"])
+
+
+def test_combined_fine_tuning_weighs_real_images_alike_in_rows_without_a(runs):
+    """Without A, x~ = T(x): the middle term repeats the first, so real images weigh 2 : 1 against
+    synthetic ones as in the rows with A (otherwise those rows got twice the control's real weight)."""
+    cache, root, _ = runs
+    params = tiny_params()
+    params["training"]["finetune"].update(loss="combined", epochs=1)
+    common = dict(data_dir=cache, seed=0)
+    depth.run(params, out_dir=root / "mix_plain", source="mix", **common)
+    finetune.run(params, out_dir=root / "mix_ft_combined", row="mix_ft", depth=root / "mix_plain" / "checkpoint.pt", **common)
+    lines = (root / "mix_ft_combined" / "log.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    assert {"depth_real", "depth_translated", "depth_syn", "total"} <= set(header)
+    for line in lines[1:]:
+        v = dict(zip(header, line.split(",")))
+        real, translated, syn, total = (float(v[k]) for k in ("depth_real", "depth_translated", "depth_syn", "total"))
+        assert translated == real
+        assert total == pytest.approx(2 * real + syn, rel=1e-5)
