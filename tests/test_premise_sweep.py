@@ -29,12 +29,17 @@ def params():
 def test_level_params_change_only_the_dial_and_the_rho_sweep(params):
     level = sweep.level_params(params, 2.0)
     assert level["data"]["synthrooms"]["indoor"]["clutter_strength"] == 2.0
-    assert level["rho_sweep"] == [params["rho"]]
+    assert level["rho_sweep"] == sorted({params["rho"], sweep.NO_REMOVAL_RHO})
+    before = copy.deepcopy(params)
     rest = copy.deepcopy(level)
-    del rest["data"]["synthrooms"]["indoor"]["clutter_strength"]
+    indoor = params["data"]["synthrooms"]["indoor"]
+    if "clutter_strength" in indoor:
+        rest["data"]["synthrooms"]["indoor"]["clutter_strength"] = indoor["clutter_strength"]
+    else:
+        del rest["data"]["synthrooms"]["indoor"]["clutter_strength"]
     rest["rho_sweep"] = params["rho_sweep"]
     assert rest == params
-    assert "clutter_strength" not in params["data"]["synthrooms"]["indoor"]  # the input is not changed
+    assert params == before  # the input is not changed
     with pytest.raises(ConfigError, match=">= 3 training seeds"):
         sweep.level_params({**params, "seeds": [0, 1]}, 1.0)
     with pytest.raises(ConfigError, match="SynthRooms"):
@@ -59,8 +64,9 @@ def test_level_folder_is_rewritten_only_when_its_settings_change(params, tmp_pat
 
 def test_level_targets_are_the_ladders_results(params):
     targets = sweep.level_targets(params)
-    assert len(targets) == 9 * len(params["seeds"])
-    assert "results/synthrooms-indoor/seed2/arc_full-rho0.85" in targets
+    assert len(targets) == 10 * len(params["seeds"])
+    assert f"results/synthrooms-indoor/seed2/arc_full-rho{params['rho']}" in targets
+    assert "results/synthrooms-indoor/seed2/arc_full-rho0.99999" in targets  # the rung with nothing removed
     assert "results/synthrooms-indoor/seed0/oracle_mask" in targets
     assert "results/synthrooms-indoor/seed1/oracle_flat_mask" in targets
 
@@ -94,9 +100,10 @@ def _fake_level(root: Path, shift: dict[str, float]):
 
 
 def test_summary_gains_over_the_control_and_a_beyond_t(params, tmp_path):
+    params = {**params, "rho": 0.85}  # the rho _fake_level writes its results at
     shift = {"mix": 0.02, "arc_t": -0.01, "arc_at-rho0.85": -0.03, "arc_full-rho0.85": -0.04,
              "oracle_declutter": -0.05, "oracle_mask": -0.06, "oracle_flat_mask": -0.07,
-             "oracle_flat_mask_t": -0.08}
+             "oracle_flat_mask_t": -0.08, "arc_full-rho0.99999": -0.015}
     _fake_level(tmp_path, shift)
     summary = sweep.summarise_level(tmp_path, _premise_frame([-4.0, -6.0, -8.0]), 2.0, params, n_bootstrap=200, seed=0)
     assert summary["level"] == 2.0 and summary["n_seeds"] == 3
@@ -109,6 +116,7 @@ def test_summary_gains_over_the_control_and_a_beyond_t(params, tmp_path):
     assert rungs[("oracle mask", "arc_t")]["gain"] == pytest.approx(-0.05)
     assert rungs[("oracle flat mask", "arc_t")]["gain"] == pytest.approx(-0.06)
     assert rungs[("oracle flat mask on T", "arc_t")]["gain"] == pytest.approx(-0.07)
+    assert rungs[("ARC: full", "arc_full-rho0.99999")]["gain"] == pytest.approx(-0.025)  # what A's masks add
     # every image moves by the same amount: the bootstrap interval is that amount
     full = rungs[("ARC: full", "mix_ft")]
     assert full["ci95_low"] == pytest.approx(-0.04) and full["ci95_high"] == pytest.approx(-0.04)
@@ -119,6 +127,7 @@ def test_summary_gains_over_the_control_and_a_beyond_t(params, tmp_path):
 
 
 def test_sweep_report_one_row_per_level_and_rung(params, tmp_path):
+    params = {**params, "rho": 0.85}  # the rho _fake_level writes its results at
     summaries = []
     for level, twin in ((0.0, 0.0), (3.0, -9.0)):
         _fake_level(tmp_path / str(level), {"arc_full-rho0.85": -0.01 * level})
@@ -126,8 +135,8 @@ def test_sweep_report_one_row_per_level_and_rung(params, tmp_path):
                                                n_bootstrap=100, seed=0))
     frame = sweep.write_sweep_report(summaries[::-1], tmp_path / "reports" / "premise_sweep.csv")
     assert frame["level"].tolist()[0] == 0.0 and set(frame["level"]) == {0.0, 3.0}
-    assert len(frame) == 2 * 13  # 8 rungs against mix + fine-tuning, 5 against ARC:T
-    assert frame["a_iou_flat_full"].tolist() == pytest.approx([0.4] * 26)
+    assert len(frame) == 2 * 15  # 9 rungs against mix + fine-tuning, 5 against ARC:T, ARC: full against nothing removed
+    assert frame["a_iou_flat_full"].tolist() == pytest.approx([0.4] * 30)
     written = pd.read_csv(tmp_path / "reports" / "premise_sweep.csv")
     full = written[(written["rung"] == "ARC: full") & (written["baseline"] == "mix_ft")].set_index("level")["gain"]
     assert full[0.0] == pytest.approx(0.0, abs=1e-9) and full[3.0] == pytest.approx(-0.03)

@@ -3,7 +3,8 @@
 Each level of ``data.synthrooms.<family>.clutter_strength`` (clutter.ClutterDial; the list is the
 setting ``premise_sweep.levels``) is its own copy
 of the main DAG in ``runs/premise_sweep/level<L>/`` (a params.yaml derived from the preset, with
-the level set, only the ladder's rows and one rho; the repository's code and workflow are linked
+the level set, only the ladder's rows and the Table-2 rho (plus NO_REMOVAL_RHO for ARC: full);
+the repository's code and workflow are linked
 in), run by a nested Snakemake on exactly the files the ladder needs. So a level's branch reruns
 only when its own settings (its params.yaml, rewritten only when its content changes) or the code
 change, and every number comes from the same code paths as the demo's tables.
@@ -14,7 +15,8 @@ Per level the summary gives
   on the test set (oracle declutter vs mix);
 - every rung's per-image RMS-log gain over mix + fine-tuning (mean over the training seeds per
   image, then the seeded bootstrap 95 % interval of the mean, as Fig. 4);
-- ARC:A&T - ARC:T, ARC:full - ARC:T and oracle mask - ARC:T (does A pay beyond T?);
+- ARC:A&T - ARC:T, ARC:full - ARC:T and oracle mask - ARC:T (does A pay beyond T?), and ARC:full -
+  ARC:full with nothing removed (do A's masks pay, beyond the rest of ARC?);
 - A's IoU with the clutter and the AUC of its logits (test, ARC:full and ARC:A&T; mean over seeds).
 """
 
@@ -37,8 +39,11 @@ SWEEP_ROOT = Path("runs/premise_sweep")
 # The rows the ladder trains (syn_only: the D that A is trained against in the demo preset).
 LADDER_ROWS = ("syn_only", "mix", "mix_ft", "arc_t", "arc_at", "arc_full")
 BASELINE = "mix_ft"
+# ARC: full trained and tested at this rho is the same pipeline and loss with A removing nothing (the
+# rho-quantile test mask keeps every pixel): the rung that tells A's masks apart from the rest of ARC.
+NO_REMOVAL_RHO = 0.99999
 # Top-level settings a level does not read: its own list (changing it must not rerun the levels it
-# keeps) and the rho sweep (a level runs the Table-2 rho only). level_params drops or replaces them;
+# keeps) and the rho sweep (a level runs the Table-2 rho and NO_REMOVAL_RHO only). level_params drops or replaces them;
 # the DVC generator leaves them out of a level stage's params.
 NOT_READ_BY_A_LEVEL = ("premise_sweep", "rho_sweep")
 # What the repository lends each level folder (the nested Snakemake runs there).
@@ -57,7 +62,8 @@ def rung_methods(params: dict) -> dict[str, str]:
     """Rung label -> result (method) name at the preset's Table-2 rho."""
     tag = rho_tag(params["rho"])
     return {"mix": "mix", "mix + fine-tuning": "mix_ft", "ARC: T": "arc_t", "ARC: A&T": f"arc_at-{tag}",
-            "ARC: full": f"arc_full-{tag}", "oracle declutter": "oracle_declutter", "oracle mask": "oracle_mask",
+            "ARC: full": f"arc_full-{tag}", "ARC: full, nothing removed": f"arc_full-{rho_tag(NO_REMOVAL_RHO)}",
+            "oracle declutter": "oracle_declutter", "oracle mask": "oracle_mask",
             "oracle flat mask": "oracle_flat_mask", "oracle flat mask on T": "oracle_flat_mask_t"}
 
 
@@ -70,7 +76,8 @@ def family_of(params: dict) -> str:
 
 
 def level_params(params: dict, level: float) -> dict:
-    """The preset's params with the level's clutter strength and one rho (Fig. 3 is not the sweep's).
+    """The preset's params with the level's clutter strength and two rhos, the Table-2 one and
+    NO_REMOVAL_RHO (Fig. 3 is not the sweep's).
 
     Every row stays (the params check wants the whole table); the nested run builds only the
     ladder's files (``level_targets``)."""
@@ -84,7 +91,7 @@ def level_params(params: dict, level: float) -> dict:
     out = json.loads(json.dumps(params))  # plain dicts and lists (Snakemake's config is a subclass)
     out["data"]["synthrooms"][family_of(params)]["clutter_strength"] = float(level)
     out.pop("premise_sweep", None)  # NOT_READ_BY_A_LEVEL: the list, dropped; the rho sweep, replaced
-    out["rho_sweep"] = [params["rho"]]
+    out["rho_sweep"] = sorted({params["rho"], NO_REMOVAL_RHO})
     return out
 
 
@@ -178,7 +185,7 @@ def summarise_level(results: Path, premise: pd.DataFrame, level: float, params: 
                "a_depth_twin_pct": float(through_t["rms_log_change_pct"].mean()),
                "n_seeds": int(frame["seed"].nunique()), "rungs": [], "attention": {}}
     comparisons = [(label, BASELINE) for label in methods if methods[label] != BASELINE]
-    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("oracle mask", "arc_t"), ("oracle flat mask", "arc_t"),
+    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("ARC: full", methods["ARC: full, nothing removed"]), ("oracle mask", "arc_t"), ("oracle flat mask", "arc_t"),
                     ("oracle flat mask on T", "arc_t")]
     for label, baseline in comparisons:
         gains = per_sample_gains(results, methods[label], baseline, protocol)

@@ -11,10 +11,11 @@ one pass over the larger training set (arc.training.data). Each module keeps one
 With ``training.finetune.loss: combined`` (the authors' code) there are no phases: for
 ``training.finetune.epochs`` epochs one loss over D, T, I together,
     ||D(x~_r) - y_r||_1 + ||D(T(x_r)) - y_r||_1 + ||D(x_s) - y_s||_1
-in every row: without A, x~_r = T(x_r) and the middle term repeats the first, so that every row
-weighs real and synthetic images alike (2 : 1). With it only in the rows with A, those rows weighed
-the real images twice as much as ARC: T and mix + fine-tuning did, a confound in every comparison
-of them (docs/premise-sweep/README.md, "The attribution control").
+in every row, each term its own pass of D: without A, x~_r = T(x_r) and the middle term repeats the
+first, so every row weighs real and synthetic images alike (2 : 1) and trains D's BatchNorm on a
+real-only batch as well. With it only in the rows with A, those rows differed from ARC: T and mix +
+fine-tuning by that term, a confound in every comparison of them (docs/premise-sweep/README.md,
+"The attribution control").
 Model selection: best ``training.validation.metric`` on real_val over all epochs.
 The checkpoint holds every module of the row.
 """
@@ -135,9 +136,8 @@ def run(
             pred_r, pred_s = depth_pair(nets["depth"], out["net_input"], syn["rgb"], bn)
             losses = {"depth_real": depth_l1(pred_r, real, max_depth), "depth_syn": depth_l1(pred_s, syn, max_depth, syn_valid_only)}
             total = losses["depth_real"] + losses["depth_syn"]
-            if combined:
-                losses["depth_translated"] = (depth_l1(nets["depth"](out["translated"]), real, max_depth)
-                                              if "attention" in nets else losses["depth_real"])
+            if combined:  # its own pass of D, in every row (its BatchNorm sees the real images alone)
+                losses["depth_translated"] = depth_l1(nets["depth"](out["translated"]), real, max_depth)
                 total = total + losses["depth_translated"]
         optimize(total, *optimizers.values())
         return scalars({**losses, "total": total, "phase": 0 if combined else 14})
