@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from matplotlib.image import imread
 
 import arc.reports.qualitative as qualitative_module
@@ -193,10 +194,13 @@ def test_per_sample_figure_compares_against_any_table_row(tmp_path, capsys):
     """Fig. 4's --baseline takes a peer row (e.g. t2net) and refuses a method the table lacks."""
     from pathlib import Path
 
+    from arc.stage_table import rho_tag
+
     root = tmp_path / "results"
-    write_fake_run(root, "t2net", 0, metrics=uniform_metrics(0.3), per_sample=_per_sample([0.30, 0.20]))
-    write_fake_run(root, "arc_full-rho0.85", 0, metrics=uniform_metrics(0.3), per_sample=_per_sample([0.20, 0.25]))
     params_file = Path(__file__).resolve().parents[1] / "params.yaml"
+    arc_full = f"arc_full-{rho_tag(yaml.safe_load(params_file.read_text())['rho'])}"  # Fig. 4's ARC row at the Table-2 rho
+    write_fake_run(root, "t2net", 0, metrics=uniform_metrics(0.3), per_sample=_per_sample([0.30, 0.20]))
+    write_fake_run(root, arc_full, 0, metrics=uniform_metrics(0.3), per_sample=_per_sample([0.20, 0.25]))
     out = tmp_path / "fig4.png"
     args = ["report", "fig-per-sample", "--params", str(params_file), "--results", str(root), "--out", str(out),
             "--bootstrap-samples", "20"]
