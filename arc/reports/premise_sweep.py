@@ -43,8 +43,8 @@ BASELINE = "mix_ft"
 # rho-quantile test mask keeps every pixel): the rung that tells A's masks apart from the rest of ARC.
 NO_REMOVAL_RHO = 0.99999
 # Top-level settings a level does not read: its own list (changing it must not rerun the levels it
-# keeps) and the rho sweep (a level runs the Table-2 rho and NO_REMOVAL_RHO only). level_params drops or replaces them;
-# the DVC generator leaves them out of a level stage's params.
+# keeps) and the rho sweep (a level runs the Table-2 rho and NO_REMOVAL_RHO only). level_params
+# drops or replaces them; the DVC generator leaves them out of a level stage's params.
 NOT_READ_BY_A_LEVEL = ("premise_sweep", "rho_sweep")
 # What the repository lends each level folder (the nested Snakemake runs there).
 LINKED = ("Snakefile", "arc", "workflow", "profiles")
@@ -185,8 +185,9 @@ def summarise_level(results: Path, premise: pd.DataFrame, level: float, params: 
                "a_depth_twin_pct": float(through_t["rms_log_change_pct"].mean()),
                "n_seeds": int(frame["seed"].nunique()), "rungs": [], "attention": {}}
     comparisons = [(label, BASELINE) for label in methods if methods[label] != BASELINE]
-    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("ARC: full", methods["ARC: full, nothing removed"]), ("oracle mask", "arc_t"), ("oracle flat mask", "arc_t"),
+    comparisons += [("ARC: A&T", "arc_t"), ("ARC: full", "arc_t"), ("oracle mask", "arc_t"), ("oracle flat mask", "arc_t"),
                     ("oracle flat mask on T", "arc_t")]
+    comparisons.append(("ARC: full", methods["ARC: full, nothing removed"]))  # what A's masks add
     for label, baseline in comparisons:
         gains = per_sample_gains(results, methods[label], baseline, protocol)
         stats = gain_summary(gains, n_bootstrap=n_bootstrap, seed=seed)
