@@ -177,7 +177,6 @@ def test_qualitative_grid_renders_all_panels(tmp_path, monkeypatch):
 
 
 def test_report_cli_fig_rho_and_per_sample(sweep_results, tmp_path):
-    import yaml
 
     out = tmp_path / "fig3.png"
     params = tmp_path / "params.yaml"
