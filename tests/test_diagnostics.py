@@ -326,6 +326,13 @@ def test_twin_gain_scores_each_rows_networks_on_the_twins(tmp_path):
     assert rows[0]["gain"] != 0.0 and rows[0]["ci95_low"] <= rows[0]["gain"] <= rows[0]["ci95_high"]
 
 
+def line_across(capsys, main, tmp_path):
+    capsys.readouterr()
+    assert main(["diagnose", "pooled-gain", "--pair", "arc_full-rho0.85:mix_ft", "--bootstrap", "200",
+                 str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    return [ln for ln in capsys.readouterr().out.splitlines() if "across instances" in ln][0]
+
+
 def test_pooled_gain_pools_the_images_of_every_instance(tmp_path, capsys):
     from pathlib import Path
 
@@ -357,6 +364,18 @@ def test_pooled_gain_pools_the_images_of_every_instance(tmp_path, capsys):
     s = pooled_gain_summary(roots, "arc_full-rho0.85", "mix_ft", "synthrooms-indoor", n_bootstrap=200, seed=0)
     assert s["n"] == 5 and s["n_instances"] == 2 and s["mean_gain"] == pytest.approx(np.mean(expected), abs=1e-12)
     assert s["ci95_low"] <= s["mean_gain"] <= s["ci95_high"]
+
+    # Across instances: each instance's mean weighs alike (a: 2 images, b: 3), the interval from both levels.
+    from arc.reports.figures import instance_gain_summary
+    per_instance = [np.mean(expected[:2]), np.mean(expected[2:])]
+    i = instance_gain_summary(roots, "arc_full-rho0.85", "mix_ft", "synthrooms-indoor", n_bootstrap=400, seed=0)
+    assert i["instance_means"] == pytest.approx(per_instance, abs=1e-12)
+    assert i["mean_gain"] == pytest.approx(np.mean(per_instance), abs=1e-12) and i["mean_gain"] != pytest.approx(s["mean_gain"])
+    assert min(expected) - 1e-12 <= i["ci95_low"] <= i["mean_gain"] <= i["ci95_high"] <= max(expected) + 1e-12
+    assert i["ci95_high"] - i["ci95_low"] > 0
+    assert i == instance_gain_summary(roots, "arc_full-rho0.85", "mix_ft", "synthrooms-indoor", n_bootstrap=400, seed=0)
+    assert f"across instances {np.mean(per_instance):+.4f}" in line_across(capsys, main, tmp_path)
+
     capsys.readouterr()
     assert main(["diagnose", "pooled-gain", "--pair", "arc_full-rho0.85", str(tmp_path / "a")]) != 0
     captured = capsys.readouterr()

@@ -191,7 +191,7 @@ def run_twin_gain(args) -> int:
 def run_pooled_gain(args) -> int:
     from arc.config import load_params
     from arc.diagnostics.layout import Workdir
-    from arc.reports.figures import pooled_gain_summary
+    from arc.reports.figures import instance_gain_summary, pooled_gain_summary
 
     pairs = [pair.partition(":")[::2] for pair in args.pairs]
     for pair, (method, baseline) in zip(args.pairs, pairs):
@@ -208,6 +208,10 @@ def run_pooled_gain(args) -> int:
         s = pooled_gain_summary(roots, method, baseline, protocol, n_bootstrap=args.bootstrap, seed=args.seed)
         print(f"{method:22s} vs {baseline:7s} {s['mean_gain']:+.4f} [{s['ci95_low']:+.4f}, {s['ci95_high']:+.4f}]"
               f"  {s['n']} images, {100 * s['fraction_improved']:.0f} % improved")
+        if len(roots) > 1:
+            i = instance_gain_summary(roots, method, baseline, protocol, n_bootstrap=args.bootstrap, seed=args.seed)
+            print(f"{'':22s}    across instances {i['mean_gain']:+.4f} [{i['ci95_low']:+.4f}, {i['ci95_high']:+.4f}]"
+                  f" (two-level bootstrap); per instance {', '.join(f'{m:+.4f}' for m in i['instance_means'])}")
     return 0
 
 
@@ -268,7 +272,7 @@ def register(subparsers) -> None:
     p.add_argument("methods", nargs="+", help="result names whose run folder has the same name, or METHOD=FOLDER")
     p.set_defaults(func=run_twin_gain)
 
-    p = sub.add_parser("pooled-gain", help="per-image gains pooled over several benchmark instances (workflow folders)")
+    p = sub.add_parser("pooled-gain", help="per-image gains pooled over several benchmark instances (workflow folders), and their mean over instances with a two-level bootstrap")
     p.add_argument("--pair", dest="pairs", action="append", required=True, help="METHOD:BASELINE (repeatable)")
     p.add_argument("--params", default="params.yaml", help="each folder's settings (benchmark, protocol), relative to it")
     p.add_argument("--bootstrap", type=int, default=2000)
