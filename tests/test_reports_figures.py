@@ -208,3 +208,16 @@ def test_per_sample_figure_compares_against_any_table_row(tmp_path, capsys):
     assert summary["mean_gain"] == pytest.approx(((0.20 - 0.30) + (0.25 - 0.20)) / 2)
     assert main([*args, "--baseline", "not_a_row"]) != 0
     assert "--baseline 'not_a_row'" in capsys.readouterr().err
+
+
+def test_two_level_bootstrap_refuses_empty_groups_and_is_seeded():
+    from arc.reports.stats import bootstrap_two_level_mean_ci
+
+    groups = [np.array([0.1, 0.2, 0.3]), np.array([-0.2, -0.1])]
+    low, high = bootstrap_two_level_mean_ci(groups, n_samples=300, seed=1)
+    assert -0.2 <= low < high <= 0.3
+    assert (low, high) == bootstrap_two_level_mean_ci(groups, n_samples=300, seed=1)
+    with pytest.raises(ValueError, match="empty group"):
+        bootstrap_two_level_mean_ci([np.array([0.1]), np.array([])])
+    with pytest.raises(ValueError, match="NaN"):
+        bootstrap_two_level_mean_ci([np.array([np.nan])])

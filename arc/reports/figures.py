@@ -19,7 +19,7 @@ from arc.evaluation.metrics import LOWER_IS_BETTER, METRIC_KEYS, METRIC_LABELS, 
 from arc.evaluation.results import require_method_runs
 from arc.reports.aggregate import seed_metrics_frame, single_value, summarise_over_seeds
 from arc.reports.methods import method_label, method_rhos
-from arc.reports.stats import bootstrap_mean_ci
+from arc.reports.stats import bootstrap_mean_ci, bootstrap_two_level_mean_ci
 from arc.reports.tables import write_csv
 from arc.utils.atomic import atomic_savefig, atomic_write_text
 
@@ -210,17 +210,12 @@ def pooled_gain_summary(results_roots: list[str | Path], arc_method: str, baseli
 def instance_gain_summary(results_roots: list[str | Path], arc_method: str, baseline_method: str, protocol: str, *,
                           n_bootstrap: int, seed: int) -> dict:
     """The mean gain over benchmark instances, each instance's mean per-image gain weighing alike, with a
-    two-level bootstrap 95 % interval (resample the instances, then the images within each). Unlike
+    two-level bootstrap 95 % interval (``bootstrap_two_level_mean_ci``: the instances, then the images). Unlike
     ``pooled_gain_summary``'s interval, it counts the spread between instances: a gain that two of five
     instances show strongly and three not at all does not pass as general."""
     gains = [per_sample_gains(root, arc_method, baseline_method, protocol)["gain"].to_numpy() for root in results_roots]
-    rng = np.random.default_rng(seed)
-    draws = np.empty(n_bootstrap)
-    for b in range(n_bootstrap):
-        picked = rng.integers(len(gains), size=len(gains))
-        draws[b] = np.mean([rng.choice(gains[i], size=gains[i].size).mean() for i in picked])
+    low, high = bootstrap_two_level_mean_ci(gains, n_samples=n_bootstrap, seed=seed)
     means = [float(g.mean()) for g in gains]
-    low, high = np.percentile(draws, [2.5, 97.5])
     return {"instance_means": means, "mean_gain": float(np.mean(means)), "ci95_low": float(low), "ci95_high": float(high),
             "n_instances": len(gains), "bootstrap_samples": int(n_bootstrap), "bootstrap_seed": int(seed)}
 
