@@ -62,9 +62,19 @@ def test_level_folder_is_rewritten_only_when_its_settings_change(params, tmp_pat
     assert sweep.level_tag(0.5) == "level0.5" and sweep.level_tag(2) == "level2"
 
 
-def test_level_targets_are_the_ladders_results(params):
+def test_level_targets_are_the_ladders_results_and_the_premise_tables_networks(params):
     targets = sweep.level_targets(params)
-    assert len(targets) == 10 * len(params["seeds"])
+    results = [t for t in targets if t.startswith("results/")]
+    assert len(results) == 10 * len(params["seeds"])
+    tag = f"rho{params['rho']}"
+    # the premise table measures the mix D and A's D through T with the translated A
+    assert {t for t in targets if t.startswith("runs/synthrooms-indoor/seed1/")} == {
+        f"runs/synthrooms-indoor/seed1/{name}" for name in ("mix", "syn_only", "translator", f"attention_t-{tag}")}
+    # the authors' stage 3 reads no D: A's D is a target of its own, or the premise table cannot load it
+    cyclegan = copy.deepcopy(params)
+    cyclegan["training"]["attention"]["objective"] = "cyclegan"
+    assert "runs/synthrooms-indoor/seed0/syn_only" in sweep.level_targets(cyclegan)
+    assert f"runs/synthrooms-indoor/seed0/attention-{tag}" in sweep.level_targets(cyclegan)
     assert f"results/synthrooms-indoor/seed2/arc_full-rho{params['rho']}" in targets
     assert "results/synthrooms-indoor/seed2/arc_full-rho0.99999" in targets  # the rung with nothing removed
     assert "results/synthrooms-indoor/seed0/oracle_mask" in targets

@@ -120,9 +120,17 @@ def prepare_level(params: dict, level: float, repo: str | os.PathLike = ".", roo
 
 
 def level_targets(params: dict) -> list[str]:
-    """The nested run's targets: every rung's results per seed (their checkpoints come with them)."""
-    bench = params["benchmark"]
-    return [f"results/{bench}/seed{seed}/{m}" for seed in params["seeds"] for m in rung_methods(params).values()]
+    """The nested run's targets: every rung's results per seed (their checkpoints come with them) and
+    the networks the level's premise table measures (``measure_level_premise``). Those are upstream of
+    A under the depth objective, but A reads no D under ``training.attention.objective: cyclegan``,
+    so A's D is then built for the premise table alone."""
+    from arc.dag import results_dir, runs_dir
+    from arc.reports.premise_report import premise_settings
+
+    seeds = params["seeds"]
+    results = [f"{results_dir(params, seed)}/{m}" for seed in seeds for m in rung_methods(params).values()]
+    measured = sorted({name for s in premise_settings(ladder_params(params), rho_tag(params["rho"])) for name in s.folders()})
+    return results + [f"{runs_dir(params, seed)}/{name}" for seed in seeds for name in measured]
 
 
 def ladder_params(params: dict) -> dict:
