@@ -18,7 +18,6 @@ from arc.config import config_problems, use_preset
 from pipeline_copy import ROOT
 
 SHIPPED_POOL = ROOT / "data" / "splits" / "nyu_train_files_with_gt.txt"
-PLENTY = namedtuple("usage", "total used free")(2**50, 0, 2**50)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +70,8 @@ def _has_gpu() -> bool:
 
 
 @pytest.fixture
-def at_repo_root(monkeypatch):
+def at_repo_root(monkeypatch, plenty_of_disk):
     monkeypatch.chdir(ROOT)  # the presets name data/splits/... relative to the repository
-    monkeypatch.setattr("arc.preflight.shutil.disk_usage", lambda _path: PLENTY)  # CI disks vary; see the disk test
 
 
 @pytest.mark.parametrize("preset", ["paper-nyu", "paper-kitti"])
