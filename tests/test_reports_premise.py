@@ -16,7 +16,7 @@ def demo_params():
 
 def test_settings_follow_the_rows_and_the_attention_depth_row(demo_params):
     tag = f"rho{demo_params['rho']}"  # A's folders as the row plans name them at the Table-2 rho
-    settings = premise_settings(demo_params, tag)
+    settings = premise_settings(demo_params)
     assert [s.folders() for s in settings] == [
         ["mix"],
         ["syn_only", f"attention-{tag}"],
@@ -26,10 +26,10 @@ def test_settings_follow_the_rows_and_the_attention_depth_row(demo_params):
     params["training"]["attention"]["depth_row"] = "mix"
     params["rows"] = {k: v for k, v in params["rows"].items() if k not in ("arc_a", "arc_ai")}  # no raw A left
     params["rho"] = 0.9  # A's folder as the row plans name it at the Table-2 rho
-    assert [s.folders() for s in premise_settings(params, "rho0.9")] == [["mix"], ["mix", "translator", "attention_t-rho0.9"]]
+    assert [s.folders() for s in premise_settings(params)] == [["mix"], ["mix", "translator", "attention_t-rho0.9"]]
     del params["rows"]["mix"]
     with pytest.raises(ConfigError, match="rows.mix"):
-        premise_settings(params, "rho0.9")
+        premise_settings(params)
 
 
 def test_markdown_gives_mean_and_std_over_seeds_per_setting(tmp_path):

@@ -146,15 +146,13 @@ def add_premise_report_arguments(parser: argparse.ArgumentParser) -> argparse.Ar
 def run_premise_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from arc.stage_table import rho_tag
     from arc.reports.premise_report import build_premise_report, premise_settings, write_premise_report
 
     params = load_params(args.params)
     seeds = [int(s) for s in params["seeds"]]
-    frame = build_premise_report(params, args.runs, args.split, get_protocol(_protocol(args, params)), seeds,
-                                 rho_tag(params["rho"]))
+    frame = build_premise_report(params, args.runs, args.split, get_protocol(_protocol(args, params)), seeds)
     write_premise_report(frame, args.out, Path(args.split).name)
-    folders = [f for s in premise_settings(params, rho_tag(params["rho"])) for f in s.folders()]
+    folders = [f for s in premise_settings(params) for f in s.folders()]
     write_report_provenance(args.out, runs_under(args.runs, seeds, folders))
     print(f"wrote {args.out} ({frame['setting'].nunique()} settings x {len(seeds)} seed(s))")
     return 0

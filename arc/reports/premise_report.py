@@ -39,8 +39,9 @@ class PremiseSetting:
         return [f for f in (self.depth, self.translator, self.attention) if f is not None]
 
 
-def premise_settings(params: dict, rho_text: str) -> list[PremiseSetting]:
-    """The settings this preset's rows make measurable (``rho_text`` = the Table-2 rho folder tag)."""
+def premise_settings(params: dict) -> list[PremiseSetting]:
+    """The settings this preset's rows make measurable; A's folders as the row plans name them (at the
+    Table-2 rho where A reads it)."""
     rows = params.get("rows") or {}
     if "mix" not in rows:
         raise ConfigError("rows.mix: the premise report measures the mix-trained D; the preset has no mix row")
@@ -61,7 +62,7 @@ def premise_settings(params: dict, rho_text: str) -> list[PremiseSetting]:
 
 
 def build_premise_report(params: dict, runs_root: str | Path, split_dir: str | Path, protocol: Protocol,
-                         seeds: list[int], rho_text: str) -> pd.DataFrame:
+                         seeds: list[int]) -> pd.DataFrame:
     """Long table: one row per (setting, seed, intervention) with RMS-log/Rel and their change in %."""
     import torch
 
@@ -72,7 +73,7 @@ def build_premise_report(params: dict, runs_root: str | Path, split_dir: str | P
     records = []
     for seed in seeds:
         folder = Path(runs_root) / f"seed{seed}"
-        for setting in premise_settings(params, rho_text):
+        for setting in premise_settings(params):
             load = lambda name, role: load_module(folder / name / "checkpoint.pt", role, needed_for="the premise report")
             result = measure_premise(
                 load(setting.depth, "depth"), split_dir, protocol, seed=seed,

@@ -129,7 +129,7 @@ def level_targets(params: dict) -> list[str]:
 
     seeds = params["seeds"]
     results = [f"{results_dir(params, seed)}/{m}" for seed in seeds for m in rung_methods(params).values()]
-    measured = sorted({name for s in premise_settings(ladder_params(params), rho_tag(params["rho"])) for name in s.folders()})
+    measured = sorted({name for s in premise_settings(ladder_params(params)) for name in s.folders()})
     return results + [f"{runs_dir(params, seed)}/{name}" for seed in seeds for name in measured]
 
 
@@ -170,8 +170,7 @@ def measure_level_premise(folder: Path, params: dict) -> pd.DataFrame:
     bench = params["benchmark"]
     split = folder / params["data"]["cache_root"] / bench / "real_val"
     frame = build_premise_report(ladder_params(params), folder / "runs" / bench, split,
-                                 get_protocol(params["evaluation"]["protocol"]), [int(s) for s in params["seeds"]],
-                                 rho_tag(params["rho"]))
+                                 get_protocol(params["evaluation"]["protocol"]), [int(s) for s in params["seeds"]])
     write_premise_report(frame, folder / "premise.csv", "real_val")
     return frame
 

@@ -7,7 +7,7 @@
 FULL = f"arc_full-{RHO_TAG}"
 OUTDOOR = B == "kitti-vkitti" or B == "synthrooms-outdoor"
 TABLE_CATEGORY = "Table 3" if OUTDOOR else "Table 2"
-PREMISE_SETTINGS = premise_settings(config, RHO_TAG) if PREMISE_REPORT else []
+PREMISE_SETTINGS = premise_settings(config) if PREMISE_REPORT else []
 
 
 def in_report(path, caption, category, subcategory=None):
