@@ -215,6 +215,18 @@ def run_pooled_gain(args) -> int:
     return 0
 
 
+def run_instance_relation(args) -> int:
+    from arc.diagnostics.instances import correlations, format_relation, instance_frame
+    from arc.utils.atomic import atomic_write_text
+
+    frame = instance_frame(args.summaries)
+    corr = correlations(frame, n_bootstrap=args.bootstrap, seed=args.seed)
+    print(format_relation(frame, corr))
+    if args.out:
+        atomic_write_text(Path(args.out), frame.to_csv(index=False, float_format="%.6g"))
+    return 0
+
+
 def register(subparsers) -> None:
     top = subparsers.add_parser("diagnose", help="diagnostics behind docs/findings-synthrooms.md (arc.diagnostics)")
     sub = top.add_subparsers(dest="diagnostic", required=True)
@@ -279,6 +291,13 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="the bootstrap's seed")
     p.add_argument("folders", nargs="+", help="workflow folders (e.g. runs/premise_sweep/level3), each with its params and results")
     p.set_defaults(func=run_pooled_gain)
+
+    p = sub.add_parser("instance-relation", help="across benchmark instances: what goes with A's masks paying (rank correlations)")
+    p.add_argument("--bootstrap", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=0, help="the bootstrap's seed")
+    p.add_argument("--out", default=None, help="CSV of the per-instance table")
+    p.add_argument("summaries", nargs="+", help="premise-sweep level summaries (runs/premise_sweep/level<L>/summary.json), one per instance")
+    p.set_defaults(func=run_instance_relation)
 
     p = sub.add_parser("recipe-real-val", help="real_val RMS-log of every row from training_curves.csv files")
     p.add_argument("curves", nargs="+", help="LABEL=path/to/training_curves.csv")
