@@ -385,3 +385,70 @@ def test_pooled_gain_pools_the_images_of_every_instance(tmp_path, capsys):
     assert main(["diagnose", "pooled-gain", "--pair", "arc_full-rho0.85:mix_ft", str(tmp_path / "a"), str(tmp_path / "b")]) != 0
     captured = capsys.readouterr()
     assert "different protocols" in captured.out + captured.err
+
+
+def test_zero_fill_scores_arc_fulls_networks_on_the_true_flat_mask_without_i(tmp_path, capsys):
+    """The zero-filled step between the two flat oracles equals the flat oracle of the same networks
+    saved without I, and its output folder pools like a workflow folder."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from arc.cli import main
+    from arc.data.synthrooms.clutter import kind_code
+    from arc.diagnostics.zero_fill import ZERO_FILL, zero_fill_results
+    from arc.errors import DataError
+    from arc.evaluation.predict import predict_checkpoint
+    from arc.evaluation.protocols import get_protocol
+    from arc.models.registry import build_model
+    from arc.training.checkpoint import module_record, save_selected
+    from pipeline_copy import ROOT
+    from test_evaluation_fakes import write_fake_cache
+
+    work = Workdir(tmp_path / "level", "synthrooms-indoor")
+    split = write_fake_cache(work.split("real_test"), n=6, height=16, width=16)
+    manifest = json.loads((split / "manifest.json").read_text())
+    clutter = np.load(split / "clutter_mask.npy")
+    np.save(split / "clutter_kind.npy", (clutter * kind_code("shadow")).astype(np.uint8))  # all of it flat
+    manifest["arrays"]["clutter_kind"] = "clutter_kind.npy"
+    manifest["eval_only"].append("clutter_kind")
+    (split / "manifest.json").write_text(json.dumps(manifest))
+
+    torch.manual_seed(0)
+    depth = build_model("depth_unet", base_width=4, num_downsamples=2, num_inception_blocks=1)
+    with torch.no_grad():  # an untrained D is near constant: make it read its input (0.3: short of saturating)
+        for p in depth.parameters():
+            p.normal_(0.0, 0.3)
+    attention = build_model("attention_net", base_width=4, num_res_blocks=1)
+    inpainter = build_model("resnet_generator", base_width=4, num_downsamples=2, num_res_blocks=1)
+    with torch.no_grad():  # a fill far from A's 0: the last convolution's bias saturates I's output near +1
+        [*convs] = (m for m in inpainter.modules() if isinstance(m, torch.nn.Conv2d))
+        convs[-1].bias.fill_(3.0)
+    meta = {"row": "arc_full", "rho": 0.85, "max_depth": 10.0, "seed": 0}
+    protocol = get_protocol("synthrooms-indoor")
+    modules = {"depth": module_record(depth), "attention": module_record(attention)}
+    for folder, method, extra in (("arc_full-rho0.85", "oracle_flat_mask", {"inpainter": module_record(inpainter)}),
+                                  ("arc_t", "oracle_flat_mask_t", None), ("no_i", "oracle_flat_mask", {})):
+        ckpt = work.checkpoint(0, folder)
+        records = {"depth": module_record(depth)} if extra is None else {**modules, **extra}
+        save_selected(ckpt, stage="finetune", modules=records, meta=meta)
+        out = work.results_root() / "seed0" / method if folder != "no_i" else tmp_path / "no_i"
+        predict_checkpoint(ckpt, work.split("real_test"), out, method=method, seed=0, protocol=protocol, device="cpu")
+
+    with pytest.raises(DataError, match="oracle_flat_mask/metrics.json: missing"):
+        zero_fill_results(Workdir(tmp_path / "empty", "synthrooms-indoor"), ROOT / "configs" / "demo.yaml", [0],
+                          "synthrooms-indoor", tmp_path / "never")
+    results = zero_fill_results(work, ROOT / "configs" / "demo.yaml", [0], "synthrooms-indoor", tmp_path / "zf")
+    zero_fill = pd.read_csv(results / "seed0" / ZERO_FILL / "per_sample.csv").set_index("name")
+    without_i = pd.read_csv(tmp_path / "no_i" / "per_sample.csv").set_index("name")
+    with_i = pd.read_csv(results / "seed0" / "oracle_flat_mask" / "per_sample.csv").set_index("name")
+    pd.testing.assert_frame_equal(zero_fill, without_i)
+    assert (zero_fill["rms_log"] - with_i["rms_log"]).abs().max() > 1e-5  # I changed the removed pixels
+    assert json.loads((results / "seed0" / ZERO_FILL / "metrics.json").read_text())["method"] == ZERO_FILL
+
+    capsys.readouterr()
+    assert main(["diagnose", "pooled-gain", "--pair", f"oracle_flat_mask:{ZERO_FILL}", "--bootstrap", "100",
+                 str(tmp_path / "zf")]) == 0
+    gain = float(capsys.readouterr().out.splitlines()[1].split()[3])
+    assert gain == pytest.approx((with_i["rms_log"] - zero_fill["rms_log"]).mean(), abs=6e-5)  # printed to 4 places

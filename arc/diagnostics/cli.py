@@ -215,6 +215,23 @@ def run_pooled_gain(args) -> int:
     return 0
 
 
+def run_zero_fill(args) -> int:
+    from arc.diagnostics.zero_fill import ZERO_FILL, zero_fill_results
+    from arc.reports.figures import gain_summary, per_sample_gains
+
+    params, work = _setup(args)
+    protocol = params["evaluation"]["protocol"]
+    results = zero_fill_results(work, Path(args.root) / args.params, args.seeds or [int(s) for s in params["seeds"]],
+                                protocol, Path(args.out))
+    steps = (("oracle_flat_mask", ZERO_FILL, "adding ARC: full's I (positive = I loses)"),
+             (ZERO_FILL, "oracle_flat_mask_t", "ARC: full's T and D instead of ARC: T's, both zero-filled (positive = the fine-tuning loses)"))
+    for method, baseline, meaning in steps:
+        s = gain_summary(per_sample_gains(results, method, baseline, protocol), n_bootstrap=args.bootstrap, seed=0)
+        print(f"{method:27s} vs {baseline:27s} {s['mean_gain']:+.4f} [{s['ci95_low']:+.4f}, {s['ci95_high']:+.4f}]  "
+              f"{s['n']} images; {meaning}")
+    return 0
+
+
 def run_instance_relation(args) -> int:
     from arc.diagnostics.instances import correlations, format_relation, instance_frame
     from arc.utils.atomic import atomic_write_text
@@ -283,6 +300,13 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="folder for <seed>/<method>_on_twin results and twin_gain.csv")
     p.add_argument("methods", nargs="+", help="result names whose run folder has the same name, or METHOD=FOLDER")
     p.set_defaults(func=run_twin_gain)
+
+    p = sub.add_parser("zero-fill", help="ARC: full's T and D with the true flat clutter zero-filled (no I): separates I from the fine-tuning")
+    _common(p, networks=False)
+    p.add_argument("--seeds", type=int, nargs="+", default=None, help="default: params seeds")
+    p.add_argument("--bootstrap", type=int, default=2000)
+    p.add_argument("--out", required=True, help="a folder laid out as a workflow folder, for arc diagnose pooled-gain")
+    p.set_defaults(func=run_zero_fill)
 
     p = sub.add_parser("pooled-gain", help="per-image gains pooled over several benchmark instances (workflow folders), and their mean over instances with a two-level bootstrap")
     p.add_argument("--pair", dest="pairs", action="append", required=True, help="METHOD:BASELINE (repeatable)")
