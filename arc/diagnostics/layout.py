@@ -50,3 +50,11 @@ class Workdir:
 
     def metrics(self, seed: int, method: str) -> Path:
         return method_dir(self.results_root(), seed, method) / METRICS_FILE
+
+
+def link_results(source: Path, target: Path) -> None:
+    """Link a results folder into a diagnostic's output (kept when already there), so the output
+    holds what it is compared with."""
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(Path(source).resolve(), target)

@@ -8,13 +8,12 @@ under the learned A's masks, not in A's place in the pipeline (docs/premise-swee
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
-from arc.diagnostics.layout import Workdir
+from arc.diagnostics.layout import Workdir, link_results
 
 TWIN_SUFFIX = "_on_twin"
 
@@ -33,12 +32,6 @@ class KeepEverything(nn.Module):
         return {**out, "mask": None, "mask_logits": None}
 
 
-def _link(source: Path, target: Path) -> None:
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(source.resolve(), target)
-
-
 def twin_gains(work: Workdir, methods: dict[str, str], seeds: list[int], protocol: str, out: Path, *,
                against: list[str] = (), n_bootstrap: int = 10000, bootstrap_seed: int = 0) -> list[dict]:
     """``methods``: result name -> run folder of its model. Writes ``<out>/seed<S>/<method>_on_twin``
@@ -51,7 +44,7 @@ def twin_gains(work: Workdir, methods: dict[str, str], seeds: list[int], protoco
     out = Path(out)
     for seed in seeds:
         for method in [*methods, *against]:
-            _link(work.results_root() / f"seed{int(seed)}" / method, out / f"seed{int(seed)}" / method)
+            link_results(work.results_root() / f"seed{int(seed)}" / method, out / f"seed{int(seed)}" / method)
         for method, folder in methods.items():
             target = out / f"seed{int(seed)}" / f"{method}{TWIN_SUFFIX}"
             if not (target / "metrics.json").is_file():

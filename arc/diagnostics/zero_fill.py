@@ -11,11 +11,9 @@ pools them over benchmark instances."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
-from arc.diagnostics.layout import Workdir
+from arc.diagnostics.layout import Workdir, link_results
 from arc.errors import DataError
 
 ZERO_FILL = "oracle_flat_mask-zero_fill"  # base_method: oracle_flat_mask, so the true flat clutter is removed
@@ -37,12 +35,6 @@ def oracle_checkpoint(work: Workdir, seed: int) -> Path:
     return path if path.is_absolute() else work.root / path
 
 
-def _link(source: Path, target: Path) -> None:
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(source.resolve(), target)
-
-
 def zero_fill_results(work: Workdir, params_file: Path, seeds: list[int], protocol: str, out: Path) -> Path:
     """Write ``<out>/results/<benchmark>/seed<S>/oracle_flat_mask-zero_fill`` for each seed (kept when
     present), link the two oracle rows beside it and the params file to ``<out>/params.yaml``;
@@ -50,15 +42,16 @@ def zero_fill_results(work: Workdir, params_file: Path, seeds: list[int], protoc
     from arc.evaluation.predict import predict_split
     from arc.evaluation.protocols import get_protocol
     from arc.training.checkpoint import load_pipeline
+    from arc.utils.atomic import atomic_write_text
 
     out = Path(out)
     out_work = Workdir(out, work.benchmark, work.cache_root)
     out.mkdir(parents=True, exist_ok=True)
     if not (out / "params.yaml").exists():
-        shutil.copyfile(params_file, out / "params.yaml")
+        atomic_write_text(out / "params.yaml", Path(params_file).read_text())
     for seed in seeds:
         for method in COMPARED:
-            _link(work.results_root() / f"seed{int(seed)}" / method, out_work.results_root() / f"seed{int(seed)}" / method)
+            link_results(work.results_root() / f"seed{int(seed)}" / method, out_work.results_root() / f"seed{int(seed)}" / method)
         target = out_work.results_root() / f"seed{int(seed)}" / ZERO_FILL
         if (target / "metrics.json").is_file():
             continue
