@@ -216,16 +216,14 @@ def run_pooled_gain(args) -> int:
 
 
 def run_zero_fill(args) -> int:
-    from arc.diagnostics.zero_fill import ZERO_FILL, zero_fill_results
+    from arc.diagnostics.zero_fill import STEPS, zero_fill_results
     from arc.reports.figures import gain_summary, per_sample_gains
 
     params, work = _setup(args)
     protocol = params["evaluation"]["protocol"]
     results = zero_fill_results(work, Path(args.root) / args.params, args.seeds or [int(s) for s in params["seeds"]],
                                 protocol, Path(args.out))
-    steps = (("oracle_flat_mask", ZERO_FILL, "adding ARC: full's I (positive = I loses)"),
-             (ZERO_FILL, "oracle_flat_mask_t", "ARC: full's T and D instead of ARC: T's, both zero-filled (positive = the fine-tuning loses)"))
-    for method, baseline, meaning in steps:
+    for method, baseline, meaning in STEPS:
         s = gain_summary(per_sample_gains(results, method, baseline, protocol), n_bootstrap=args.bootstrap, seed=0)
         print(f"{method:27s} vs {baseline:27s} {s['mean_gain']:+.4f} [{s['ci95_low']:+.4f}, {s['ci95_high']:+.4f}]  "
               f"{s['n']} images; {meaning}")

@@ -13,18 +13,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from arc.dag import FLAT_ORACLES
 from arc.diagnostics.layout import Workdir, link_results
 from arc.errors import DataError
 
-ZERO_FILL = "oracle_flat_mask-zero_fill"  # base_method: oracle_flat_mask, so the true flat clutter is removed
-COMPARED = ("oracle_flat_mask", "oracle_flat_mask_t")
+WITH_I, ON_T = FLAT_ORACLES  # oracle_flat_mask (ARC: full's I and D), oracle_flat_mask_t (ARC: T's D, zero fill)
+ZERO_FILL = f"{WITH_I}-zero_fill"  # base_method: oracle_flat_mask, so the true flat clutter is removed
+# (method, baseline, what the gain measures), each step from the rung below to the rung above
+STEPS = ((WITH_I, ZERO_FILL, "adding ARC: full's I (positive = I loses)"),
+         (ZERO_FILL, ON_T, "ARC: full's T and D instead of ARC: T's, both zero-filled (positive = the fine-tuning loses)"))
 
 
 def oracle_checkpoint(work: Workdir, seed: int) -> Path:
     """ARC: full's checkpoint, as the oracle_flat_mask row recorded it."""
     from arc.evaluation.results import read_metrics_json
 
-    metrics = work.metrics(seed, "oracle_flat_mask")
+    metrics = work.metrics(seed, WITH_I)
     if not metrics.is_file():
         raise DataError(f"{metrics}: missing; expected the oracle_flat_mask row's results (a premise-sweep level or "
                         "a SynthRooms run with the oracle rows)")
@@ -50,7 +54,7 @@ def zero_fill_results(work: Workdir, params_file: Path, seeds: list[int], protoc
     if not (out / "params.yaml").exists():
         atomic_write_text(out / "params.yaml", Path(params_file).read_text())
     for seed in seeds:
-        for method in COMPARED:
+        for method in FLAT_ORACLES:
             link_results(work.results_root() / f"seed{int(seed)}" / method, out_work.results_root() / f"seed{int(seed)}" / method)
         target = out_work.results_root() / f"seed{int(seed)}" / ZERO_FILL
         if (target / "metrics.json").is_file():
