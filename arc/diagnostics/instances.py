@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from arc.errors import DataError
+from arc.reports.stats import percentile_interval
 
 A_GAIN = "A's gain"  # ARC: full vs ARC: full with nothing removed: what A's masks add
 # column -> what it is; each is read from the summary by ``instance_row``
@@ -83,8 +84,8 @@ def rank_correlation(x: np.ndarray, y: np.ndarray, *, n_bootstrap: int, seed: in
         if np.ptp(x[pick]) == 0 or np.ptp(y[pick]) == 0:
             continue
         draws.append(spearmanr(x[pick], y[pick]).statistic)
-    low, high = np.percentile(draws, [2.5, 97.5]) if draws else (np.nan, np.nan)
-    return rho, float(low), float(high)
+    low, high = percentile_interval(np.asarray(draws), 0.95) if draws else (np.nan, np.nan)
+    return rho, low, high
 
 
 def correlations(frame: pd.DataFrame, *, n_bootstrap: int, seed: int) -> pd.DataFrame:

@@ -22,7 +22,7 @@ def bootstrap_mean_ci(
         stop = min(start + _CHUNK, n_samples)
         idx = rng.integers(0, values.size, size=(stop - start, values.size))
         means[start:stop] = values[idx].mean(axis=1)
-    return _percentile_interval(means, confidence)
+    return percentile_interval(means, confidence)
 
 
 def bootstrap_two_level_mean_ci(
@@ -42,7 +42,7 @@ def bootstrap_two_level_mean_ci(
     for b in range(n_samples):
         picked = rng.integers(len(groups), size=len(groups))
         means[b] = np.mean([rng.choice(groups[i], size=groups[i].size).mean() for i in picked])
-    return _percentile_interval(means, confidence)
+    return percentile_interval(means, confidence)
 
 
 def _finite_sample(values, empty_message: str) -> np.ndarray:
@@ -59,7 +59,8 @@ def _check_resampling(n_samples: int, confidence: float) -> None:
         raise ValueError(f"need n_samples >= 1 and 0 < confidence < 1, got {n_samples}, {confidence}")
 
 
-def _percentile_interval(means: np.ndarray, confidence: float) -> tuple[float, float]:
+def percentile_interval(means: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` interval of bootstrap draws (the percentile method)."""
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(means, [alpha, 1.0 - alpha])
     return float(low), float(high)
